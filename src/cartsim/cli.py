@@ -1,0 +1,205 @@
+"""The ``cartsim`` command line: each command parses, calls the library, writes.
+
+Bad input exits with status 2 and one line on stderr that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from . import models as library
+from ._simulate import simulate
+from .clinical import auc_linear_up_log_down, cmax_tmax
+from .engine import STATUS_NAMES
+from .errors import CartsimError
+from .model import Model, load_model
+
+app = typer.Typer(
+    name="cartsim",
+    help="In-silico CAR-T cell therapy. Research and education only; never for clinical decisions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _describe(model: Model) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "summary": library.summary(model.name) if model.name in library.names() else model.description,
+        "citation": model.citation,
+        "states": list(model.state_names),
+        "observables": list(model.observable_names),
+        "parameters": len(model.parameters),
+        "solver": "dopri5",
+    }
+
+
+@app.command("models")
+def models_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+) -> None:
+    """List the models in the library."""
+    entries = [_describe(library.get(name)) for name in library.names()]
+    if as_json:
+        typer.echo(json.dumps({"models": entries}))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="cartsim model library")
+    for column in ("name", "states", "observables", "summary"):
+        table.add_column(column)
+    for entry in entries:
+        table.add_row(entry["name"], ", ".join(entry["states"]), ", ".join(entry["observables"]), entry["summary"])
+    Console().print(table)
+
+
+@app.command("simulate")
+def simulate_command(
+    model: Annotated[str, typer.Argument(help="A library model name (see `cartsim models`) or a model file.")],
+    days: Annotated[float, typer.Option(help="Days to simulate after infusion.")] = 365.0,
+    step: Annotated[float, typer.Option(help="Output grid spacing in days (NCA reads values off this grid).")] = 0.1,
+    patients: Annotated[int, typer.Option(help="Number of virtual patients.")] = 1,
+    seed: Annotated[int | None, typer.Option(help="Seed: patients' parameters are drawn from the model's IIV.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write trajectories to this .csv or .parquet file.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a figure to this .png file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object.")] = False,
+) -> None:
+    """Simulate MODEL and summarise Cmax, Tmax and AUC0-28 of each observable."""
+    for name, value, low in (("--days", days, 0.0), ("--step", step, 0.0)):
+        if not math.isfinite(value) or value <= low:
+            _fail(f"{name} must be a number of days > 0, got {value:g}")
+    if step > days:
+        _fail(f"--step ({step:g} day) must not exceed --days ({days:g} day)")
+    if patients < 1:
+        _fail(f"--patients must be an integer >= 1, got {patients}")
+    if seed is not None and seed < 0:
+        _fail(f"--seed must be a non-negative integer, got {seed}")
+    if out is not None and out.suffix not in (".csv", ".parquet"):
+        _fail(f"--out must end in .csv or .parquet, got {str(out)!r}")
+    if plot is not None and plot.suffix != ".png":
+        _fail(f"--plot must end in .png, got {str(plot)!r}")
+    try:
+        resolved = _resolve_model(model)
+        count = int(round(days / step))
+        times = np.round(np.arange(count + 1) * step, 10)
+        if times[-1] < days - 1e-9:
+            times = np.append(times, days)
+        dataset = simulate(resolved, times=times, n_patients=patients, seed=seed)
+    except CartsimError as error:
+        _fail(str(error))
+        return
+    if out is not None:
+        from .io import write_table
+
+        write_table(dataset, out)
+    if plot is not None:
+        from .report import plot_simulation
+
+        figure = plot_simulation(dataset, path=plot)
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+    summary = _summary(resolved, dataset, days, step, seed)
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        _print_summary(summary, out, plot)
+
+
+def _resolve_model(name: str) -> Model:
+    path = Path(name)
+    if path.suffix or path.exists() or "/" in name:
+        return load_model(path)
+    return library.get(name)
+
+
+def _summary(model: Model, dataset: Any, days: float, step: float, seed: int | None) -> dict[str, Any]:
+    """Cmax, Tmax, AUC0-28 per observable (states if the model has no observable).
+
+    The values are the medians over patients whose status is ``ok``; ``*_p05``/``*_p95``
+    are the 5th and 95th percentiles (equal to the value for one patient).
+    """
+    ok = dataset["status"].values == "ok"
+    times = dataset["time"].values
+    names = list(model.observable_names) or list(model.state_names)
+    outputs: dict[str, Any] = {}
+    for name in names:
+        values = dataset[name].values[ok]
+        peak, peak_time = cmax_tmax(values, times)
+        auc = auc_linear_up_log_down(values, times, start=0.0, end=28.0) if days >= 28 else np.full(values.shape[0], np.nan)
+        entry: dict[str, Any] = {"unit": dataset[name].attrs.get("units", "")}
+        for key, column in (("cmax", peak), ("tmax", peak_time), ("auc_0_28", auc)):
+            for suffix, quantile in (("", 50), ("_p05", 5), ("_p95", 95)):
+                entry[key + suffix] = _percentile(column, quantile)
+        outputs[name] = entry
+    counts = {status: int(np.sum(dataset["status"].values == status)) for status in STATUS_NAMES.values()}
+    return {
+        "model": model.name,
+        "n_patients": int(dataset.sizes["patient"]),
+        "days": days,
+        "step": step,
+        "seed": seed,
+        "summary_over": "patients with status ok; values are medians, _p05/_p95 the 5th/95th percentiles",
+        "observables": outputs,
+        "status": counts,
+    }
+
+
+def _percentile(values: np.ndarray, quantile: float) -> float | None:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    return float(np.percentile(finite, quantile))
+
+
+def _print_summary(summary: dict[str, Any], out: Path | None, plot: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    title = f"{summary['model']}: {summary['n_patients']} patient(s), {summary['days']:g} days"
+    table = Table(title=title)
+    for column in ("output", "unit", "Cmax", "Tmax [day]", "AUC0-28"):
+        table.add_column(column)
+
+    def show(value: float | None) -> str:
+        return "-" if value is None else f"{value:.4g}"
+
+    for name, entry in summary["observables"].items():
+        table.add_row(name, entry["unit"], show(entry["cmax"]), show(entry["tmax"]), show(entry["auc_0_28"]))
+    console.print(table)
+    counts = ", ".join(f"{k}: {v}" for k, v in summary["status"].items() if v)
+    console.print(f"status: {counts}")
+    if summary["n_patients"] > 1:
+        console.print("values are medians over patients with status ok")
+    for label, path in (("trajectories", out), ("figure", plot)):
+        if path is not None:
+            console.print(f"{label}: {path}")
+    console.print("[dim]cartsim is for research and education, never for clinical decisions.[/dim]")
+
+
+def main() -> None:
+    """Entry point of the ``cartsim`` command."""
+    try:
+        app()
+    except CartsimError as error:  # pragma: no cover - commands catch their own errors
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

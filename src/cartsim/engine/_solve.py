@@ -1,0 +1,102 @@
+"""Solve a batch of patients with a model's compiled kernel: arrays in, arrays out."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import SimulationError
+from ..model import Model
+from ._doses import Dose, check_doses, pack_doses
+from ._kernel import load_kernel
+
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-9
+DEFAULT_MAX_STEPS = 100_000
+#: A non-negative state below this many absolute tolerances is flagged ``negative_state``.
+NEGATIVE_STATE_FACTOR = 10.0
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """Tolerances and limits of the explicit Dormand-Prince 5(4) method."""
+
+    rtol: float = DEFAULT_RTOL
+    atol: float | Mapping[str, float] = DEFAULT_ATOL
+    max_steps: int = DEFAULT_MAX_STEPS
+
+    def __post_init__(self) -> None:
+        if isinstance(self.rtol, bool) or not isinstance(self.rtol, int | float) or not 1e-14 <= self.rtol < 1:
+            raise SimulationError(f"`rtol` must be a number in [1e-14, 1), got {self.rtol!r}")
+        values = self.atol.values() if isinstance(self.atol, Mapping) else [self.atol]
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not (0 < value < math.inf):
+                raise SimulationError(f"`atol` must be a finite number > 0 (in each state's unit), got {value!r}")
+        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1:
+            raise SimulationError(f"`max_steps` must be an integer >= 1, got {self.max_steps!r}")
+
+    def atol_vector(self, model: Model) -> np.ndarray:
+        """Absolute tolerance per state (a mapping may set some states, the rest get the default)."""
+        if not isinstance(self.atol, Mapping):
+            return np.full(len(model.states), float(self.atol))
+        for name in self.atol:
+            model.state(name)  # unknown names are an error with a suggestion
+        return np.array([float(self.atol.get(s.name, DEFAULT_ATOL)) for s in model.states])
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Raw solver output: ``values[variable, patient, time]`` (states then observables)."""
+
+    values: np.ndarray
+    status: np.ndarray
+    status_time: np.ndarray
+    steps: np.ndarray
+
+
+def check_times(times: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Output times as a float array: 1-D, finite, strictly increasing."""
+    try:
+        array = np.asarray(times, dtype=float)
+    except (TypeError, ValueError):
+        raise SimulationError("`times` must be a sequence of numbers (days)") from None
+    if array.ndim != 1 or array.size == 0:
+        raise SimulationError(f"`times` must be a non-empty 1-D sequence of days, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise SimulationError("`times` must be finite (no NaN or infinity)")
+    if array.size > 1 and not np.all(np.diff(array) > 0):
+        raise SimulationError("`times` must be strictly increasing")
+    return array
+
+
+def solve(
+    model: Model,
+    params: np.ndarray,
+    times: np.ndarray,
+    schedules: Sequence[tuple[Dose, ...]],
+    settings: SolverSettings,
+) -> Solution:
+    """Integrate every row of ``params`` (one patient each) over ``times`` with its doses."""
+    n_patients = params.shape[0]
+    if params.shape != (n_patients, len(model.parameters)):
+        raise SimulationError(f"`params` must have shape (patients, {len(model.parameters)}), got {params.shape}")
+    if len(schedules) != n_patients:
+        raise SimulationError(f"got {len(schedules)} dose schedules for {n_patients} patients")
+    check_doses(model, schedules, float(times[0]), float(times[-1]))
+    atol = settings.atol_vector(model)
+    floor = np.array([-NEGATIVE_STATE_FACTOR * a if s.nonnegative else -np.inf for s, a in zip(model.states, atol, strict=True)])
+    extinction = np.array([s.extinction or 0.0 for s in model.states])
+    n_vars = len(model.states) + len(model.observables)
+    values = np.full((n_vars, n_patients, times.size), np.nan)
+    status = np.zeros(n_patients, dtype=np.int64)
+    status_time = np.full(n_patients, np.nan)
+    steps = np.zeros(n_patients, dtype=np.int64)
+    kernel = load_kernel(model)
+    kernel.solve_batch(
+        np.ascontiguousarray(params, dtype=float), times, *pack_doses(model, schedules),
+        float(settings.rtol), atol, settings.max_steps, floor, extinction, values, status, status_time, steps,
+    )
+    return Solution(values=values, status=status, status_time=status_time, steps=steps)

@@ -1,0 +1,49 @@
+"""Exceptions raised by cartsim.
+
+The hierarchy (catch ``CartsimError`` to catch them all)::
+
+    CartsimError
+    ├── ModelSyntaxError     the model text does not parse, or uses something not allowed
+    ├── ModelError           the model parses but is inconsistent (unknown symbol, ...)
+    ├── ParameterError       a parameter value is outside its allowed range or not finite
+    ├── DoseError            a dose targets an unknown or non-dosable state, or is invalid
+    └── SimulationError      the simulation request itself is invalid (times, tolerances)
+
+Every message names the field, the value, the unit and the allowed range where they apply.
+A patient whose integration fails is *not* an exception: it is flagged in the result's
+``status`` variable so that one bad patient never stops a population run.
+"""
+
+from __future__ import annotations
+
+
+class CartsimError(Exception):
+    """Base class of every error cartsim raises on purpose."""
+
+
+class ModelSyntaxError(CartsimError):
+    """The model text is malformed or uses a construct outside the whitelist."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
+        self.line = line
+        self.column = column
+        where = ""
+        if line is not None:
+            where = f"line {line}" + (f", column {column}" if column is not None else "") + ": "
+        super().__init__(where + message)
+
+
+class ModelError(CartsimError):
+    """The model parses but is not a consistent model."""
+
+
+class ParameterError(CartsimError):
+    """A parameter value is invalid (not finite, outside its bounds, unknown name)."""
+
+
+class DoseError(CartsimError):
+    """A dose is invalid or targets a state that cannot be dosed."""
+
+
+class SimulationError(CartsimError):
+    """The simulation request is invalid (output times, tolerances, patient count)."""

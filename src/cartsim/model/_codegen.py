@@ -1,0 +1,97 @@
+"""Print a model's equations as numba functions.
+
+The source is produced from the validated sympy expressions, never from the user's text:
+names are validated identifiers (prefixed so they cannot clash with Python names) and
+numbers are printed exactly with ``repr``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sympy
+from sympy.printing.pycode import PythonCodePrinter
+
+from ._syntax import SWITCH_TIME, TIME
+
+if TYPE_CHECKING:
+    from ._model import Model
+
+class _KernelPrinter(PythonCodePrinter):  # type: ignore[misc]
+    """Print sympy expressions as numba-compatible Python with exact float literals."""
+
+    def __init__(self, names: dict[sympy.Symbol, str]):
+        super().__init__({"fully_qualified_modules": True, "standard": "python3"})
+        self._names = names
+
+    def _print_Symbol(self, expr: sympy.Symbol) -> str:  # noqa: N802 - sympy's hook name
+        return self._names[expr]
+
+    def _print_Float(self, expr: sympy.Float) -> str:  # noqa: N802
+        return repr(float(expr))
+
+    def _print_Rational(self, expr: sympy.Rational) -> str:  # noqa: N802
+        return f"({float(expr.p)!r}/{float(expr.q)!r})"
+
+    def _print_Half(self, expr: sympy.Rational) -> str:  # noqa: N802
+        return "0.5"
+
+
+def model_functions_source(model: Model) -> str:
+    """Python source of the model's numba functions (the interface of the solver template)."""
+    names: dict[sympy.Symbol, str] = {
+        sympy.Symbol(TIME, real=True): "t",
+        SWITCH_TIME: "switch_time",
+    }
+    for parameter in model.parameters:
+        names[sympy.Symbol(parameter.name, real=True)] = f"p_{parameter.name}"
+    for state in model.states:
+        names[sympy.Symbol(state.name, real=True)] = f"s_{state.name}"
+    for intermediate in model.intermediates:
+        names[sympy.Symbol(intermediate.name, real=True)] = f"v_{intermediate.name}"
+    printer = _KernelPrinter(names)
+
+    def code(expr: sympy.Expr) -> str:
+        return str(printer.doprint(expr))
+
+    blocks = [
+        f"N_SWITCHES = {len(model.switches)}",
+        _function("model_initial(p, y)", model, [s.initial for s in model.states], code, False,
+                  [f"y[{i}] = {code(s.initial)}" for i, s in enumerate(model.states)]),
+        _function("model_switch_times(p, out)", model, list(model.switches), code, False,
+                  [f"out[{i}] = {code(x)}" for i, x in enumerate(model.switches)] or ["pass"]),
+        _function("model_rhs(t, switch_time, y, p, dy)", model, [s.derivative for s in model.states], code, True,
+                  [f"dy[{i}] = {code(s.derivative)}" for i, s in enumerate(model.states)]),
+        _function("model_observe(t, y, p, out)", model, [o.expr for o in model.observables], code, True,
+                  [f"out[{i}] = {code(o.expr)}" for i, o in enumerate(model.observables)] or ["pass"]),
+    ]
+    return "\n\n".join(blocks) + "\n"
+
+
+def _function(signature: str, model: Model, exprs: list[sympy.Expr], code: object, uses_states: bool, body: list[str]) -> str:
+    """A numba function that unpacks only the parameters, states and intermediates it needs."""
+    assert callable(code)
+    needed = _needed_intermediates(model, exprs)
+    symbols: set[str] = set()
+    for expr in [*exprs, *(i.expr for i in needed)]:
+        symbols |= {str(s) for s in expr.free_symbols}
+    lines = ["@numba.njit(cache=True)", f"def {signature}:"]
+    lines += [f"    p_{p.name} = p[{i}]" for i, p in enumerate(model.parameters) if p.name in symbols]
+    if uses_states:
+        lines += [f"    s_{s.name} = y[{i}]" for i, s in enumerate(model.states) if s.name in symbols]
+    lines += [f"    v_{i.name} = {code(i.expr)}" for i in needed]
+    lines += [f"    {line}" for line in body]
+    return "\n".join(lines)
+
+
+def _needed_intermediates(model: Model, exprs: list[sympy.Expr]):  # type: ignore[no-untyped-def]
+    """Intermediates the expressions depend on, in the model's dependency order."""
+    by_name = {i.name: i for i in model.intermediates}
+    needed: set[str] = set()
+    pending = [str(s) for expr in exprs for s in expr.free_symbols]
+    while pending:
+        name = pending.pop()
+        if name in by_name and name not in needed:
+            needed.add(name)
+            pending.extend(str(s) for s in by_name[name].expr.free_symbols)
+    return [i for i in model.intermediates if i.name in needed]

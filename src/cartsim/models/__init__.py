@@ -1,0 +1,50 @@
+"""The library of published CAR-T models, one module per paper (named AuthorYear).
+
+``get(name)`` returns a library model; ``names()`` lists them. Every model's module holds its
+text in the model language, its citation, and its validation numbers in the docstring.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache
+from importlib import import_module
+
+from ..errors import ModelError
+from ..model import Model, parse_model
+
+_MODULES = ("stein2019",)
+
+
+def names() -> tuple[str, ...]:
+    """Names of the library models."""
+    return _MODULES
+
+
+@cache
+def get(name: str) -> Model:
+    """The library model called ``name`` (e.g. ``"stein2019"``)."""
+    if name not in _MODULES:
+        hint = difflib.get_close_matches(str(name), _MODULES, n=1)
+        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise ModelError(f"no library model {name!r}; available: {', '.join(_MODULES)}.{suggestion}")
+    module = import_module(f"{__name__}.{name}")
+    return parse_model(module.TEXT, name=name)
+
+
+def summary(name: str) -> str:
+    """The first line of the model module's docstring."""
+    module = import_module(f"{__name__}.{name}")
+    return (module.__doc__ or name).strip().splitlines()[0]
+
+
+def resolve(model: Model | str) -> Model:
+    """A model object from a model or a library name."""
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, str):
+        return get(model)
+    raise ModelError(f"`model` must be a Model or a library model name, got {type(model).__name__}")
+
+
+__all__ = ["get", "names", "resolve", "summary"]
