@@ -13,7 +13,7 @@ from .engine._doses import DoseInput, per_patient_doses
 from .engine._solve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, Solution
 from .engine._status import STATUS_NAMES
 from .errors import SimulationError
-from .model import Model
+from .model import Intermediate, Model, State
 from .population import residual_noise, sample_parameters, typical_parameters
 from .population._iiv import ParamsInput
 
@@ -72,6 +72,8 @@ def simulate(
         raise SimulationError(f"`seed` must be a non-negative integer or None, got {seed!r}")
     if residual_error and seed is None:
         raise SimulationError("`residual_error=True` needs a `seed` for the observation noise")
+    if residual_error and not any(o.error is not None for o in model.observables):
+        raise SimulationError(f"model {model.name!r} declares no residual error on any observable")
     settings = SolverSettings(rtol=rtol, atol=atol, max_steps=max_steps)
     values = typical_parameters(model, params, len(ids))
     if seed is not None:
@@ -111,10 +113,10 @@ def _dataset(
     seed: int | None,
 ) -> xr.Dataset:
     variables: dict[str, xr.Variable] = {}
-    described = [*model.states, *model.observables]
+    described: list[State | Intermediate] = [*model.states, *model.observables]
     for index, symbol in enumerate(described):
-        attrs = {"units": symbol.unit, "long_name": symbol.description or symbol.name}
-        variables[symbol.name] = xr.Variable(("patient", "time"), solution.values[index], attrs)
+        labels = {"units": symbol.unit, "long_name": symbol.description or symbol.name}
+        variables[symbol.name] = xr.Variable(("patient", "time"), solution.values[index], labels)
     names = np.array([STATUS_NAMES[int(code)] for code in solution.status], dtype=object)
     variables["status"] = xr.Variable("patient", names.astype(str), {"long_name": "integration status"})
     variables["status_time"] = xr.Variable(
@@ -130,7 +132,7 @@ def _dataset(
             "patient", values[:, column], {"units": parameter.unit, "long_name": parameter.description or parameter.name}
         )
     atol = settings.atol if isinstance(settings.atol, float | int) else str(dict(settings.atol))
-    attrs = {
+    attrs: dict[str, str | float | int] = {
         "cartsim_version": __version__,
         "model": model.name,
         "model_citation": model.citation or "none",
@@ -148,8 +150,6 @@ def _dataset(
 
 def _add_residual_error(model: Model, dataset: xr.Dataset, ids: list[int], seed: int) -> None:
     observables = [o for o in model.observables if o.error is not None]
-    if not observables:
-        raise SimulationError(f"model {model.name!r} declares no residual error on any observable")
     noise = residual_noise(seed, ids, (len(observables), dataset.sizes["time"]))
     for index, observable in enumerate(observables):
         assert observable.error is not None

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
+import typer.core
 
 from . import models as library
 from ._simulate import simulate
@@ -21,8 +23,61 @@ from .engine import STATUS_NAMES
 from .errors import CartsimError
 from .model import Model, load_model
 
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """Report a bad command line as one ``error: ...`` line on stderr, exit status 2.
+
+    Typer's default draws a multi-line box; scripts and the test-suite want one line that
+    names the option and the value.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        arguments = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(arguments, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.TyperException as error:
+            if not standalone_mode:
+                raise
+            if type(error).__name__ == "NoArgsIsHelpError":
+                error.show()  # type: ignore[attr-defined]
+                sys.exit(2)
+            typer.echo(f"error: {_usage_message(error, arguments)}", err=True)
+            sys.exit(2)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
+        if standalone_mode:
+            sys.exit(code if isinstance(code, int) else 0)
+        return code
+
+
+def _usage_message(error: Exception, arguments: list[str]) -> str:
+    """The parser's message on one line, with the value the user gave for the option."""
+    format_message = getattr(error, "format_message", None)
+    message = " ".join(str(format_message() if callable(format_message) else error).split())
+    names = getattr(getattr(error, "param", None), "opts", None) or []
+    for index, argument in enumerate(arguments):
+        for name in names:
+            if argument == name and index + 1 < len(arguments):
+                return f"{message} (got {arguments[index + 1]!r})"
+            if argument.startswith(name + "="):
+                return f"{message} (got {argument[len(name) + 1 :]!r})"
+    return message
+
+
 app = typer.Typer(
     name="cartsim",
+    cls=_OneLineErrors,
     help="In-silico CAR-T cell therapy. Research and education only; never for clinical decisions.",
     no_args_is_help=True,
     add_completion=False,
@@ -94,7 +149,7 @@ def simulate_command(
         _fail(f"--plot must end in .png, got {str(plot)!r}")
     try:
         resolved = _resolve_model(model)
-        count = int(round(days / step))
+        count = round(days / step)
         times = np.round(np.arange(count + 1) * step, 10)
         if times[-1] < days - 1e-9:
             times = np.append(times, days)

@@ -159,16 +159,17 @@ def prepare_dense(h, y, y_new, k, dense):
 
 
 @numba.njit(cache=True)
-def extinction_fraction(y, y_new, dense, extinction):
-    """Earliest fraction of the step at which a state crosses its extinction level downwards.
+def crossing_fraction(y, y_new, dense, levels):
+    """Earliest fraction of the step at which a state crosses its level downwards.
 
-    Returns 2.0 when no state does. The crossing is located by bisection on the dense
-    output, so the result does not depend on where the steps fall.
+    A level of 0 or -inf means "no level". Returns 2.0 when no state crosses. The crossing
+    is located by bisection on the dense output, so it does not depend on where the steps
+    fall.
     """
     earliest = 2.0
     for j in range(y.shape[0]):
-        level = extinction[j]
-        if level > 0.0 and y[j] >= level and y_new[j] < level:
+        level = levels[j]
+        if level != 0.0 and math.isfinite(level) and y[j] >= level and y_new[j] < level:
             low, high = 0.0, 1.0
             for _ in range(60):
                 middle = 0.5 * (low + high)
@@ -218,6 +219,9 @@ def solve_patient(p, times, dose_time, dose_state, dose_amount, dose_set, rtol, 
     dose_index = apply_doses(t, y, 0, dose_time, dose_state, dose_amount, dose_set)
     if not all_finite(y) or not all_finite(p):
         return NON_FINITE, t, 0
+    for j in range(n):
+        if y[j] < floor[j]:
+            return NEGATIVE_STATE, t, 0
     out_index = 0
     while out_index < n_times and times[out_index] <= t + time_tolerance(t):
         record(out, out_index, t, y, p, observed)
@@ -237,8 +241,25 @@ def solve_patient(p, times, dose_time, dose_state, dose_amount, dose_set, rtol, 
         # `t < peak_time` holds one value over the whole segment, whatever stage time is used.
         switch_time = 0.5 * (t + stop)
         code, t, steps, out_index = integrate_segment(
-            t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction,
-            out, observed, y_new, work, k, dense,
+            t,
+            stop,
+            switch_time,
+            y,
+            p,
+            times,
+            out_index,
+            rtol,
+            atol,
+            max_steps,
+            steps,
+            floor,
+            extinction,
+            out,
+            observed,
+            y_new,
+            work,
+            k,
+            dense,
         )
         if code != OK:
             return code, t, steps
@@ -255,8 +276,25 @@ def solve_patient(p, times, dose_time, dose_state, dose_amount, dose_set, rtol, 
 
 @numba.njit(cache=True)
 def integrate_segment(
-    t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction,
-    out, observed, y_new, work, k, dense,
+    t,
+    stop,
+    switch_time,
+    y,
+    p,
+    times,
+    out_index,
+    rtol,
+    atol,
+    max_steps,
+    steps,
+    floor,
+    extinction,
+    out,
+    observed,
+    y_new,
+    work,
+    k,
+    dense,
 ):
     """Integrate from t to exactly ``stop``; record the outputs strictly inside the segment."""
     n = y.shape[0]
@@ -290,7 +328,16 @@ def integrate_segment(
                 return STEP_TOO_SMALL, t, steps, out_index
             continue
         prepare_dense(h, y, y_new, k, dense)
-        fraction = extinction_fraction(y, y_new, dense, extinction)
+        negative = crossing_fraction(y, y_new, dense, floor)
+        fraction = crossing_fraction(y, y_new, dense, extinction)
+        if negative <= 1.0 and negative <= fraction:
+            # Keep the outputs before the crossing, flag the patient at the crossing time.
+            t_cross = t + negative * h
+            while out_index < n_times and times[out_index] < min(t_cross, stop_inner):
+                dense_state((times[out_index] - t) / h, y, dense, work)
+                record(out, out_index, times[out_index], work, p, observed)
+                out_index += 1
+            return NEGATIVE_STATE, t_cross, steps, out_index
         if fraction <= 1.0:
             # Cut the step at the crossing and set the extinct state(s) to zero.
             t_cross = t + fraction * h
@@ -308,9 +355,6 @@ def integrate_segment(
             t = t_cross
             model_rhs(t, switch_time, y, p, k[0])
             continue
-        for j in range(n):
-            if y_new[j] < floor[j]:
-                return NEGATIVE_STATE, t + h, steps, out_index
         t_next = stop if last else t + h
         while out_index < n_times and times[out_index] < min(t_next, stop_inner):
             dense_state((times[out_index] - t) / h, y, dense, work)
@@ -332,15 +376,39 @@ def integrate_segment(
 
 @numba.njit(cache=True, parallel=True)
 def solve_batch(
-    params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction,
-    out, status, status_time, step_count,
+    params,
+    times,
+    dose_start,
+    dose_time,
+    dose_state,
+    dose_amount,
+    dose_set,
+    rtol,
+    atol,
+    max_steps,
+    floor,
+    extinction,
+    out,
+    status,
+    status_time,
+    step_count,
 ):
     """Solve every patient (rows of ``params``) in parallel; ``out`` is (variable, patient, time)."""
     for i in numba.prange(params.shape[0]):
         first, last = dose_start[i], dose_start[i + 1]
         code, when, steps = solve_patient(
-            params[i], times, dose_time[first:last], dose_state[first:last], dose_amount[first:last],
-            dose_set[first:last], rtol, atol, max_steps, floor, extinction, out[:, i, :],
+            params[i],
+            times,
+            dose_time[first:last],
+            dose_state[first:last],
+            dose_amount[first:last],
+            dose_set[first:last],
+            rtol,
+            atol,
+            max_steps,
+            floor,
+            extinction,
+            out[:, i, :],
         )
         status[i] = code
         status_time[i] = when

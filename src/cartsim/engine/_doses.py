@@ -9,8 +9,8 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import DoseError
-from ..model import Model
+from cartsim.errors import DoseError, ModelError
+from cartsim.model import Model
 
 DoseMode = Literal["add", "set"]
 
@@ -77,11 +77,11 @@ def per_patient_doses(doses: DoseInput, n_patients: int) -> list[tuple[Dose, ...
         raise DoseError("`doses` mixes single doses and per-patient schedules; give one or the other")
     if len(items) != n_patients:
         raise DoseError(f"per-patient `doses` has {len(items)} schedules for {n_patients} patients")
-    schedules = []
-    for index, schedule in enumerate(items):
-        schedule = tuple(schedule)  # type: ignore[arg-type]
-        if not all(isinstance(d, Dose) for d in schedule):
-            raise DoseError(f"the dose schedule of patient {index} must contain only Dose objects")
+    schedules: list[tuple[Dose, ...]] = []
+    for index, item in enumerate(items):
+        schedule = tuple(item) if isinstance(item, Sequence) else ()
+        if not isinstance(item, Sequence) or not all(isinstance(d, Dose) for d in schedule):
+            raise DoseError(f"the dose schedule of patient {index} must be a sequence of Dose objects")
         schedules.append(schedule)
     return schedules
 
@@ -92,7 +92,10 @@ def check_doses(model: Model, schedules: Sequence[tuple[Dose, ...]], start: floa
     tolerance = 1e-10 * max(1.0, abs(start), abs(end))
     for schedule in {s for s in schedules}:
         for dose in schedule:
-            state = model.state(dose.state)
+            try:
+                state = model.state(dose.state)
+            except ModelError as error:
+                raise DoseError(f"dose into an unknown state: {error}") from None
             if not state.dosable:
                 hint = f"states that accept doses: {', '.join(dosable)}" if dosable else "it accepts no doses at all"
                 raise DoseError(f"model {model.name!r} does not accept doses into state {state.name!r}; {hint}")

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from types import ModuleType
 
-from ..model import Model, model_functions_source
+from cartsim.model import Model, model_functions_source
 
 _INTERFACE_MARK = "# <model-interface>"
 
@@ -53,7 +53,6 @@ def load_kernel(model: Model) -> ModuleType:
 
 @cache
 def _load_source(source: str) -> ModuleType:
-    import numba  # noqa: F401 - the generated module needs it; import errors surface here
 
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     module_name = f"cartsim_kernel_{digest}"
@@ -61,7 +60,8 @@ def _load_source(source: str) -> ModuleType:
         return sys.modules[module_name]
     path = _write_once(cache_directory() / "kernels", f"{module_name}.py", source)
     spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     # numba's cache re-imports the module by name when loading a cached function.
     sys.modules[module_name] = module

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import SimulationError
-from ..model import Model
+from cartsim.errors import SimulationError
+from cartsim.model import Model
+
 from ._doses import Dose, check_doses, pack_doses
 from ._kernel import load_kernel
 
@@ -96,7 +97,17 @@ def solve(
     steps = np.zeros(n_patients, dtype=np.int64)
     kernel = load_kernel(model)
     kernel.solve_batch(
-        np.ascontiguousarray(params, dtype=float), times, *pack_doses(model, schedules),
-        float(settings.rtol), atol, settings.max_steps, floor, extinction, values, status, status_time, steps,
+        np.ascontiguousarray(params, dtype=float),
+        times,
+        *pack_doses(model, schedules),
+        float(settings.rtol),
+        atol,
+        settings.max_steps,
+        floor,
+        extinction,
+        values,
+        status,
+        status_time,
+        steps,
     )
     return Solution(values=values, status=status, status_time=status_time, steps=steps)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..errors import ModelError, ModelSyntaxError
+from cartsim.errors import ModelError, ModelSyntaxError
+
 from ._symbols import IIV, Intermediate, Parameter, ResidualError, State
 from ._syntax import TIME, AnnotationValue, Declaration, NameUse
 
@@ -85,7 +86,9 @@ def _group(declarations: Sequence[Declaration]) -> tuple[dict[str, Declaration],
     return groups["assign"], groups["derivative"], groups["initial"]
 
 
-def _check_unique_kinds(assigns: dict[str, Declaration], derivatives: dict[str, Declaration], initials: dict[str, Declaration]) -> None:
+def _check_unique_kinds(
+    assigns: dict[str, Declaration], derivatives: dict[str, Declaration], initials: dict[str, Declaration]
+) -> None:
     for name, declaration in assigns.items():
         if name in derivatives:
             raise ModelSyntaxError(
@@ -95,8 +98,7 @@ def _check_unique_kinds(assigns: dict[str, Declaration], derivatives: dict[str, 
     for name, declaration in initials.items():
         if name not in derivatives:
             raise ModelError(
-                f"line {declaration.line}: state `{name}` has an initial value but no derivative; "
-                f"add `d/dt({name}) = ...`"
+                f"line {declaration.line}: state `{name}` has an initial value but no derivative; add `d/dt({name}) = ...`"
             )
     if not derivatives:
         raise ModelError("the model declares no state: add at least one `d/dt(state) = expression`")
@@ -161,16 +163,16 @@ def _parameter(declaration: Declaration) -> Parameter:
         symbol=_string(notes, "symbol", line),
         line=line,
     )
-    try:
-        parameter.check(parameter.default, what="default")
-    except ValueError as error:
-        raise ModelSyntaxError(str(error), line=line) from None
     if parameter.iiv is not None and (parameter.default <= 0 or lower < 0):
         raise ModelSyntaxError(
             f"`{declaration.name}` has log-normal IIV, so its default and lower bound must be positive "
             f"(default {parameter.default:g} {unit}, lower {lower:g})",
             line=line,
         )
+    try:
+        parameter.check(parameter.default, what="default")
+    except ValueError as error:
+        raise ModelSyntaxError(str(error), line=line) from None
     return parameter
 
 
@@ -186,7 +188,7 @@ def _iiv(notes: dict[str, AnnotationValue], declaration: Declaration) -> IIV | N
             if not math.isfinite(value) or value < 0:
                 raise ModelSyntaxError(f"`{declaration.name}`: `{key}` must be a finite number >= 0, got {value!r}", line=line)
             variance = value**2 if key == "omega" else value
-            return IIV(variance=variance, reported_as=key)  # type: ignore[arg-type]
+            return IIV(variance=variance, reported_as="omega" if key == "omega" else "omega2")
     return None
 
 
@@ -199,7 +201,7 @@ def _intermediate(declaration: Declaration) -> Intermediate:
         kind = notes.get("error")
         if kind not in ERROR_KINDS:
             raise ModelSyntaxError(f"`error` must be one of {', '.join(ERROR_KINDS)}, got {kind!r}", line=line)
-        sd = _number(notes, "error_sd", line, math.nan)
+        sd = _number(notes, "error_sd", line, math.nan) if "error_sd" in notes else math.nan
         if not math.isfinite(sd) or sd < 0:
             raise ModelSyntaxError("`error_sd` must be given with `error`, as a finite number >= 0", line=line)
         if not observable:
@@ -310,7 +312,9 @@ def _substitute(expr: sympy.Expr, expanded: dict[str, sympy.Expr]) -> sympy.Expr
     return expr.xreplace(mapping) if mapping else expr
 
 
-def _switches(declarations: Iterable[Declaration], expanded: dict[str, sympy.Expr], parameters: set[str]) -> tuple[sympy.Expr, ...]:
+def _switches(
+    declarations: Iterable[Declaration], expanded: dict[str, sympy.Expr], parameters: set[str]
+) -> tuple[sympy.Expr, ...]:
     thresholds: list[sympy.Expr] = []
     for declaration in declarations:
         for switch in declaration.switches:
@@ -333,7 +337,12 @@ def _check_all_parameters_used(
     switches: tuple[sympy.Expr, ...],
 ) -> None:
     used: set[str] = set()
-    for expr in [*(i.expr for i in intermediates.values()), *(s.derivative for s in states), *(s.initial for s in states), *switches]:
+    for expr in [
+        *(i.expr for i in intermediates.values()),
+        *(s.derivative for s in states),
+        *(s.initial for s in states),
+        *switches,
+    ]:
         used |= {str(symbol) for symbol in expr.free_symbols}
     for name, parameter in parameters.items():
         if name not in used:

@@ -17,6 +17,7 @@ from ._syntax import SWITCH_TIME, TIME
 if TYPE_CHECKING:
     from ._model import Model
 
+
 class _KernelPrinter(PythonCodePrinter):  # type: ignore[misc]
     """Print sympy expressions as numba-compatible Python with exact float literals."""
 
@@ -24,16 +25,16 @@ class _KernelPrinter(PythonCodePrinter):  # type: ignore[misc]
         super().__init__({"fully_qualified_modules": True, "standard": "python3"})
         self._names = names
 
-    def _print_Symbol(self, expr: sympy.Symbol) -> str:  # noqa: N802 - sympy's hook name
+    def _print_Symbol(self, expr: sympy.Symbol) -> str:
         return self._names[expr]
 
-    def _print_Float(self, expr: sympy.Float) -> str:  # noqa: N802
+    def _print_Float(self, expr: sympy.Float) -> str:
         return repr(float(expr))
 
-    def _print_Rational(self, expr: sympy.Rational) -> str:  # noqa: N802
+    def _print_Rational(self, expr: sympy.Rational) -> str:
         return f"({float(expr.p)!r}/{float(expr.q)!r})"
 
-    def _print_Half(self, expr: sympy.Rational) -> str:  # noqa: N802
+    def _print_Half(self, expr: sympy.Rational) -> str:
         return "0.5"
 
 
@@ -56,14 +57,38 @@ def model_functions_source(model: Model) -> str:
 
     blocks = [
         f"N_SWITCHES = {len(model.switches)}",
-        _function("model_initial(p, y)", model, [s.initial for s in model.states], code, False,
-                  [f"y[{i}] = {code(s.initial)}" for i, s in enumerate(model.states)]),
-        _function("model_switch_times(p, out)", model, list(model.switches), code, False,
-                  [f"out[{i}] = {code(x)}" for i, x in enumerate(model.switches)] or ["pass"]),
-        _function("model_rhs(t, switch_time, y, p, dy)", model, [s.derivative for s in model.states], code, True,
-                  [f"dy[{i}] = {code(s.derivative)}" for i, s in enumerate(model.states)]),
-        _function("model_observe(t, y, p, out)", model, [o.expr for o in model.observables], code, True,
-                  [f"out[{i}] = {code(o.expr)}" for i, o in enumerate(model.observables)] or ["pass"]),
+        _function(
+            "model_initial(p, y)",
+            model,
+            [s.initial for s in model.states],
+            code,
+            False,
+            [f"y[{i}] = {code(s.initial)}" for i, s in enumerate(model.states)],
+        ),
+        _function(
+            "model_switch_times(p, out)",
+            model,
+            list(model.switches),
+            code,
+            False,
+            [f"out[{i}] = {code(x)}" for i, x in enumerate(model.switches)] or ["pass"],
+        ),
+        _function(
+            "model_rhs(t, switch_time, y, p, dy)",
+            model,
+            [s.derivative for s in model.states],
+            code,
+            True,
+            [f"dy[{i}] = {code(s.derivative)}" for i, s in enumerate(model.states)],
+        ),
+        _function(
+            "model_observe(t, y, p, out)",
+            model,
+            [o.expr for o in model.observables],
+            code,
+            True,
+            [f"out[{i}] = {code(o.expr)}" for i, o in enumerate(model.observables)] or ["pass"],
+        ),
     ]
     return "\n\n".join(blocks) + "\n"
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy
 
-from ..errors import ModelError, ModelSyntaxError, ParameterError
+from cartsim.errors import ModelError, ModelSyntaxError, ParameterError
+
 from ._build import build
 from ._symbols import Intermediate, Parameter, State
 from ._syntax import SWITCH_TIME, TIME, parse_text
@@ -116,7 +117,8 @@ class Model:
     def latex(self) -> str:
         """The model's equations as a LaTeX ``aligned`` block (intermediates expanded inline)."""
         names = {SWITCH_TIME: "t", sympy.Symbol(TIME, real=True): "t"}
-        for symbol in [*self.parameters, *self.states, *self.intermediates]:
+        declared: list[Parameter | State | Intermediate] = [*self.parameters, *self.states, *self.intermediates]
+        for symbol in declared:
             names[sympy.Symbol(symbol.name, real=True)] = r"\mathrm{" + symbol.name.replace("_", r"\_") + "}"
 
         def tex(expr: sympy.Expr) -> str:
@@ -124,9 +126,9 @@ class Model:
 
         lines = [f"{names[sympy.Symbol(i.name, real=True)]} &= {tex(i.expr)}" for i in self.intermediates]
         for state in self.states:
-            symbol = names[sympy.Symbol(state.name, real=True)]
-            lines.append(rf"\frac{{d {symbol}}}{{dt}} &= {tex(state.derivative)}")
-            lines.append(rf"{symbol}(0) &= {tex(state.initial)}")
+            name = names[sympy.Symbol(state.name, real=True)]
+            lines.append(rf"\frac{{d {name}}}{{dt}} &= {tex(state.derivative)}")
+            lines.append(rf"{name}(0) &= {tex(state.initial)}")
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ way and may only hold literal values.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Literal
 
 import sympy
 
-from ..errors import ModelSyntaxError
+from cartsim.errors import ModelSyntaxError
 
 TIME = "t"
 #: Symbol that stands for time inside comparisons that switch the equations at a known
@@ -95,12 +96,17 @@ def parse_text(text: str) -> list[Declaration]:
     """Split model text into declarations; raise :class:`ModelSyntaxError` on bad lines."""
     if not isinstance(text, str):
         raise ModelSyntaxError(f"model text must be a string, got {type(text).__name__}")
-    declarations = []
+    declarations: list[Declaration] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         code, annotation, annotation_column = _split_line(raw, number)
         if not code.strip():
             if annotation is not None:
-                raise ModelSyntaxError("an annotation `| ...` needs a declaration before it", line=number)
+                # An indented `| key=value` line continues the previous declaration's annotation.
+                if not declarations or not raw[:1].isspace() or declarations[-1].kind == "header":
+                    raise ModelSyntaxError(
+                        "an annotation `| ...` must follow a declaration, on its line or indented on the next", line=number
+                    )
+                declarations[-1] = _extend(declarations[-1], _parse_annotation(annotation, annotation_column, number), number)
             continue
         if code != code.lstrip():
             raise ModelSyntaxError("declarations must start at the beginning of the line", line=number, column=1)
@@ -108,6 +114,13 @@ def parse_text(text: str) -> list[Declaration]:
     if not declarations:
         raise ModelSyntaxError("the model text is empty: declare at least one `d/dt(state) = ...`")
     return declarations
+
+
+def _extend(declaration: Declaration, notes: dict[str, AnnotationValue], line: int) -> Declaration:
+    for key in notes:
+        if key in declaration.annotations:
+            raise ModelSyntaxError(f"`{key}` is given twice in the annotation of `{declaration.name}`", line=line)
+    return dataclasses.replace(declaration, annotations={**declaration.annotations, **notes})
 
 
 def _split_line(raw: str, number: int) -> tuple[str, str | None, int]:
@@ -212,9 +225,7 @@ def _literal(node: ast.expr, line: int, column: int, key: str) -> AnnotationValu
                 raise ModelSyntaxError(f"`{key}`: only numbers can be negated", line=line, column=column)
             return -value
         return value
-    raise ModelSyntaxError(
-        f"`{key}` must be a literal (a number, a quoted string, True or False)", line=line, column=column
-    )
+    raise ModelSyntaxError(f"`{key}` must be a literal (a number, a quoted string, True or False)", line=line, column=column)
 
 
 class _Converter:
@@ -239,14 +250,15 @@ class _Converter:
             column = self.offset + (error.offset or 1)
             raise ModelSyntaxError(f"invalid expression: {error.msg}", line=self.line, column=column) from None
         literal = self._plain_number(tree.body)
-        try:
-            expr = self.convert(tree.body)
-        except TypeError as error:  # sympy refuses e.g. a comparison used as a number
-            raise self.error(f"invalid expression: {error}") from None
-        if isinstance(expr, sympy.logic.boolalg.Boolean):
+        expr = self.convert(tree.body)
+        if _is_condition(expr):
             raise self.error("the expression is a condition, not a number")
-        if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan) or not all(
+            _fits_float(number) for number in expr.atoms(sympy.Number)
+        ):
             raise self.error("the expression is not finite (division by zero or overflow)")
+        if expr.has(sympy.I):
+            raise self.error("the expression is complex, not real (e.g. the square root or log of a negative number)")
         return expr, literal
 
     def _plain_number(self, node: ast.expr) -> float | None:
@@ -254,14 +266,18 @@ class _Converter:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
             sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
             node = node.operand
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            value = sign * float(node.value)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+            try:
+                value = sign * float(node.value)
+            except OverflowError:  # an integer literal with hundreds of digits
+                value = math.inf
             if not math.isfinite(value):
-                raise self.error(f"the value {node.value!r} is not finite", node)
+                shown = f"{str(node.value)[:12]}..." if len(str(node.value)) > 15 else repr(node.value)
+                raise self.error(f"the value {shown} is not finite as a double-precision number", node)
             return value
         return None
 
-    def convert(self, node: ast.expr) -> sympy.Basic:  # noqa: PLR0911 - one branch per node kind
+    def convert(self, node: ast.expr) -> sympy.Basic:
         if isinstance(node, ast.Constant):
             return self._constant(node)
         if isinstance(node, ast.Name):
@@ -278,8 +294,17 @@ class _Converter:
             parts = [self._condition(value) for value in node.values]
             return sympy.And(*parts) if isinstance(node.op, ast.And) else sympy.Or(*parts)
         if isinstance(node, ast.IfExp):
-            return sympy.Piecewise((self.convert(node.body), self._condition(node.test)), (self.convert(node.orelse), True))
+            return sympy.Piecewise((self.number(node.body), self._condition(node.test)), (self.number(node.orelse), True))
         raise self.error(f"{_describe(node)} is not allowed; allowed are {ALLOWED}", node)
+
+    def number(self, node: ast.expr) -> sympy.Basic:
+        """Convert ``node`` where a number is expected: a condition there is an error."""
+        expr = self.convert(node)
+        if _is_condition(expr):
+            raise self.error(
+                "a condition (comparison) is used as a number; write `a if condition else b` or `piecewise(...)`", node
+            )
+        return expr
 
     def _constant(self, node: ast.Constant) -> sympy.Basic:
         value = node.value
@@ -302,7 +327,7 @@ class _Converter:
     def _binary(self, node: ast.BinOp) -> sympy.Basic:
         if isinstance(node.op, ast.BitXor):
             raise self.error("`^` is not a power here; write `a ** b` or `pow(a, b)`", node)
-        left, right = self.convert(node.left), self.convert(node.right)
+        left, right = self.number(node.left), self.number(node.right)
         if isinstance(node.op, ast.Add):
             return left + right
         if isinstance(node.op, ast.Sub):
@@ -317,9 +342,9 @@ class _Converter:
 
     def _unary(self, node: ast.UnaryOp) -> sympy.Basic:
         if isinstance(node.op, ast.USub):
-            return -self.convert(node.operand)
+            return -self.number(node.operand)
         if isinstance(node.op, ast.UAdd):
-            return self.convert(node.operand)
+            return self.number(node.operand)
         if isinstance(node.op, ast.Not):
             return sympy.Not(self._condition(node.operand))
         raise self.error(f"the operator {_describe(node.op)} is not allowed; allowed are {ALLOWED}", node)
@@ -339,7 +364,7 @@ class _Converter:
             raise self.error(f"`{name}` takes {expected} argument(s), got {count}", node)
         if name == "piecewise":
             return self._piecewise(node)
-        args = [self.convert(arg) for arg in node.args]
+        args = [self.number(arg) for arg in node.args]
         if name == "exp":
             return sympy.exp(args[0])
         if name == "log":
@@ -362,12 +387,14 @@ class _Converter:
             raise self.error("`piecewise` takes value, condition pairs and a final `otherwise` value", node)
         pieces = []
         for index in range(0, len(node.args) - 1, 2):
-            pieces.append((self.convert(node.args[index]), self._condition(node.args[index + 1])))
-        pieces.append((self.convert(node.args[-1]), True))
+            pieces.append((self.number(node.args[index]), self._condition(node.args[index + 1])))
+        pieces.append((self.number(node.args[-1]), True))
         return sympy.Piecewise(*pieces)
 
     def _condition(self, node: ast.expr) -> sympy.Basic:
-        if not isinstance(node, ast.Compare | ast.BoolOp) and not (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)):
+        if not isinstance(node, ast.Compare | ast.BoolOp) and not (
+            isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+        ):
             raise self.error("a condition must be a comparison such as `t < peak_time`", node)
         return self.convert(node)
 
@@ -379,7 +406,14 @@ class _Converter:
         return parts[0] if len(parts) == 1 else sympy.And(*parts)
 
     def _relation(self, left: ast.expr, op: ast.cmpop, right: ast.expr, node: ast.Compare) -> sympy.Basic:
-        relations = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge, ast.Eq: sympy.Eq, ast.NotEq: sympy.Ne}
+        relations = {
+            ast.Lt: sympy.Lt,
+            ast.LtE: sympy.Le,
+            ast.Gt: sympy.Gt,
+            ast.GtE: sympy.Ge,
+            ast.Eq: sympy.Eq,
+            ast.NotEq: sympy.Ne,
+        }
         relation = relations.get(type(op))
         if relation is None:
             raise self.error(f"the comparison {_describe(op)} is not allowed; use < <= > >= == !=", node)
@@ -388,7 +422,7 @@ class _Converter:
         if left_is_time != right_is_time:
             # A switch at a known time: keep the threshold so the engine stops exactly there.
             other = right if left_is_time else left
-            threshold = self.convert(other)
+            threshold = self.number(other)
             if threshold.has(sympy.Symbol(TIME, real=True)):
                 raise self.error("a time switch compares `t` with an expression that does not contain `t`", node)
             self.switches.append(Switch(threshold, self.line, self.offset + 1 + node.col_offset))
@@ -396,7 +430,21 @@ class _Converter:
             if left_is_time:
                 return relation(SWITCH_TIME, threshold)
             return relation(threshold, SWITCH_TIME)
-        return relation(self.convert(left), self.convert(right))
+        return relation(self.number(left), self.number(right))
+
+
+def _fits_float(number: sympy.Number) -> bool:
+    """Is the number finite as a double (sympy keeps 1e300 * 1e300 as 1e600)?"""
+    try:
+        return math.isfinite(float(number))
+    except (OverflowError, TypeError):
+        return False
+
+
+def _is_condition(expr: sympy.Basic) -> bool:
+    """A comparison or logical expression (a bare Symbol is also a sympy Boolean: not this)."""
+    kinds = (sympy.core.relational.Relational, sympy.logic.boolalg.BooleanFunction, sympy.logic.boolalg.BooleanAtom)
+    return isinstance(expr, kinds)
 
 
 def _describe(node: object) -> str:

@@ -10,8 +10,8 @@ import difflib
 from functools import cache
 from importlib import import_module
 
-from ..errors import ModelError
-from ..model import Model, parse_model
+from cartsim.errors import ModelError
+from cartsim.model import Model, parse_model
 
 _MODULES = ("stein2019",)
 

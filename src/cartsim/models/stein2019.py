@@ -39,6 +39,7 @@ C(14 d), C(28 d)                11,410; 1,374 copies/ug computed reference
 
 from __future__ import annotations
 
+DESCRIPTION = "Multiphasic cellular kinetics of tisagenlecleucel (B-ALL)"
 CITATION = (
     "Stein AM, Grupp SA, Levine JE, et al. Tisagenlecleucel model-based cellular kinetic analysis of "
     "chimeric antigen receptor-T cells. CPT Pharmacometrics Syst Pharmacol 2019;8(5):285-295. "
@@ -46,21 +47,34 @@ CITATION = (
 )
 
 TEXT = f'''
-model(name="stein2019", citation="{CITATION}", description="Multiphasic cellular kinetics of tisagenlecleucel (B-ALL)")
+model(name="stein2019", citation="{CITATION}")
 
-fold_expansion = 3900        | unit="1", lower=1, omega2=2.4, symbol="foldx", source="Stein 2019 Table 1", description="fold expansion from t = 0 to Tmax"
-peak_time = 9.3              | unit="day", omega2=0.38, symbol="Tmax", source="Stein 2019 Table 1", description="time of the peak: switch from expansion to contraction"
-peak_level = 24000           | unit="copies/ug", omega2=0.65, symbol="Cmax", source="Stein 2019 Table 1", description="peak transgene level"
-contraction_rate = 0.16      | unit="1/day", omega2=0.91, symbol="alpha", source="Stein 2019 Table 1", description="fast (contraction) decline rate"
-persistence_fraction = 0.0079 | unit="1", upper=1, omega2=0.8, symbol="FB", source="Stein 2019 Table 1", description="fraction of the peak entering the slow phase"
-persistence_rate = 0.0032    | unit="1/day", omega2=0.86, symbol="beta", source="Stein 2019 Table 1", description="slow (persistence) decline rate"
+fold_expansion = 3900 | unit="1", lower=1, omega2=2.4, symbol="foldx"
+    | source="Stein 2019 Table 1", description="fold expansion from t = 0 to Tmax"
+peak_time = 9.3 | unit="day", omega2=0.38, symbol="Tmax"
+    | source="Stein 2019 Table 1", description="time of the peak: switch from expansion to contraction"
+peak_level = 24000 | unit="copies/ug", omega2=0.65, symbol="Cmax"
+    | source="Stein 2019 Table 1", description="peak transgene level"
+contraction_rate = 0.16 | unit="1/day", omega2=0.91, symbol="alpha"
+    | source="Stein 2019 Table 1", description="fast (contraction) decline rate"
+persistence_fraction = 0.0079 | unit="1", upper=1, omega2=0.8, symbol="FB"
+    | source="Stein 2019 Table 1", description="fraction of the peak entering the slow phase"
+persistence_rate = 0.0032 | unit="1/day", omega2=0.86, symbol="beta"
+    | source="Stein 2019 Table 1", description="slow (persistence) decline rate"
 
-expansion_rate = log(fold_expansion) / peak_time   | unit="1/day", symbol="rho", description="exponential expansion rate"
-transfer_rate = persistence_fraction * (contraction_rate - persistence_rate) | unit="1/day", symbol="k", description="effector to memory transfer rate"
+expansion_rate = log(fold_expansion) / peak_time
+    | unit="1/day", symbol="rho", description="exponential expansion rate"
+transfer_rate = persistence_fraction * (contraction_rate - persistence_rate)
+    | unit="1/day", symbol="k", description="effector to memory transfer rate"
 
-d/dt(effector) = expansion_rate * effector if t < peak_time else -contraction_rate * effector | unit="copies/ug", symbol="E", dose=False, description="effector-like transgene level"
-d/dt(memory) = 0 if t < peak_time else transfer_rate * effector - persistence_rate * memory | unit="copies/ug", symbol="M", dose=False, nonnegative=False, description="memory-like transgene level (latent; may be negative under IIV)"
+d/dt(effector) = expansion_rate * effector if t < peak_time else -contraction_rate * effector
+    | unit="copies/ug", symbol="E", dose=False, description="effector-like transgene level"
+d/dt(memory) = 0 if t < peak_time else transfer_rate * effector - persistence_rate * memory
+    | unit="copies/ug", symbol="M", dose=False, nonnegative=False
+    | description="memory-like transgene level (latent: may be negative under IIV)"
 effector(0) = peak_level / fold_expansion
 
-transgene = effector + memory | unit="copies/ug", symbol="C", observable=True, error="log_additive", error_sd=0.56, description="CAR transgene level in blood (qPCR)"
+transgene = effector + memory | unit="copies/ug", symbol="C", observable=True
+    | error="log_additive", error_sd=0.56, source="Stein 2019 Table 1 (residual error a)"
+    | description="CAR transgene level in blood (qPCR)"
 '''

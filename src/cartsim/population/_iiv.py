@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..errors import ParameterError
-from ..model import Model
+from cartsim.errors import ParameterError
+from cartsim.model import Model
 
 #: Draws of eta outside the parameter's bounds are redrawn (a truncated log-normal); a
 #: parameter that needs more redraws than this has a default too close to a bound.
@@ -33,10 +33,14 @@ def typical_parameters(model: Model, params: ParamsInput, n_patients: int) -> np
     table = np.tile(model.defaults, (n_patients, 1))
     for name, value in (params or {}).items():
         column = model.parameter_names.index(model.parameter(name).name)
-        array = np.asarray(value, dtype=float)
-        if array.ndim == 0:
-            table[:, column] = array
-        elif array.shape == (n_patients,):
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            parameter = model.parameter(name)
+            raise ParameterError(
+                f"parameter `{name}` must be a number ({parameter.unit}) or one number per patient, got {value!r}"
+            ) from None
+        if array.ndim == 0 or array.shape == (n_patients,):
             table[:, column] = array
         else:
             raise ParameterError(
