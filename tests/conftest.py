@@ -55,6 +55,16 @@ tumour(0) = 1000
 b_cells(0) = 200
 """
 
+# The stiff variant of the benchmark: receptor-antigen binding on a seconds scale
+# (k_off = 1e4 /day) whose quasi-steady state is cart6's killing term.
+CART6_STIFF_TEXT = CART6_TEXT.replace('model(name="cart6"', 'model(name="cart6_stiff"').replace(
+    "kill = kill_rate * car_eff * tumour / (1 + 0.001 * car_eff)",
+    "k_on = 1e3 | unit=\"uL/(cell*day)\"\n"
+    "k_off = 1e4 | unit=\"1/day\"\n"
+    "kill = kill_rate * (k_off / k_on) * bound / (1 + 0.001 * car_eff)\n"
+    "d/dt(bound) = k_on * car_eff * tumour - k_off * bound | unit=\"cells/uL\"",
+)
+
 # One scalar state exercising every failure path: drift < 0 goes negative, growth > 0
 # blows up in finite time at t = 1 / (growth * start), a NaN parameter is non-finite.
 PATHOLOGICAL_TEXT = """
@@ -78,6 +88,11 @@ def linear_model() -> cartsim.Model:
 @pytest.fixture(scope="session")
 def cart6_model() -> cartsim.Model:
     return cartsim.parse_model(CART6_TEXT)
+
+
+@pytest.fixture(scope="session")
+def cart6_stiff_model() -> cartsim.Model:
+    return cartsim.parse_model(CART6_STIFF_TEXT)
 
 
 @pytest.fixture(scope="session")

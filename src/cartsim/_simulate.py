@@ -10,7 +10,7 @@ import xarray as xr
 from ._version import __version__
 from .engine import Dose, SolverSettings, check_times, solve
 from .engine._doses import DoseInput, per_patient_doses
-from .engine._solve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, Solution
+from .engine._solve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, METHOD_DESCRIPTIONS, Solution
 from .engine._status import STATUS_NAMES
 from .errors import SimulationError
 from .model import Intermediate, Model, State
@@ -31,6 +31,7 @@ def simulate(
     rtol: float = DEFAULT_RTOL,
     atol: float | Mapping[str, float] = DEFAULT_ATOL,
     max_steps: int = DEFAULT_MAX_STEPS,
+    method: str | None = None,
 ) -> xr.Dataset:
     """Simulate ``model`` for one or many patients and return a labelled dataset.
 
@@ -53,8 +54,12 @@ def simulate(
 
     - ``residual_error``: add ``<observable>_observed`` variables with each observable's
       declared residual error (needs ``seed``).
-    - ``rtol``, ``atol``: tolerances of the Dormand-Prince 5(4) method; ``atol`` may be a
-      mapping from state name to tolerance (in the state's unit).
+    - ``method``: ``"explicit"`` (Dormand-Prince 5(4)), ``"stiff"`` (RODAS4, a Rosenbrock
+      method with the model's symbolic Jacobian) or ``"auto"`` (explicit, switching per
+      patient to the stiff method once stability limits the steps). ``None`` takes the
+      model's declared method (``model(..., method="stiff")``), else ``"auto"``.
+    - ``rtol``, ``atol``: local error tolerances; ``atol`` may be a mapping from state name
+      to tolerance (in the state's unit).
     - ``max_steps``: solver steps allowed per patient before it is flagged ``max_steps``.
 
     **Returns** an :class:`xarray.Dataset` with dims ``(patient, time)``: one variable per
@@ -74,7 +79,7 @@ def simulate(
         raise SimulationError("`residual_error=True` needs a `seed` for the observation noise")
     if residual_error and not any(o.error is not None for o in model.observables):
         raise SimulationError(f"model {model.name!r} declares no residual error on any observable")
-    settings = SolverSettings(rtol=rtol, atol=atol, max_steps=max_steps)
+    settings = SolverSettings(rtol=rtol, atol=atol, max_steps=max_steps, method=method or model.method)
     values = typical_parameters(model, params, len(ids))
     if seed is not None:
         values = sample_parameters(model, values, ids, int(seed))
@@ -123,6 +128,9 @@ def _dataset(
         "patient", solution.status_time, {"units": "day", "long_name": "time the status was reached (NaN when ok)"}
     )
     variables["solver_steps"] = xr.Variable("patient", solution.steps, {"long_name": "solver steps taken"})
+    variables["stiff_from"] = xr.Variable(
+        "patient", solution.stiff_from, {"units": "day", "long_name": "time the stiff method took over (NaN: never)"}
+    )
     coords: dict[str, xr.Variable] = {
         "patient": xr.Variable("patient", np.array(ids, dtype=np.int64), {"long_name": "patient id"}),
         "time": xr.Variable("time", times, {"units": "day", "long_name": "time since infusion"}),
@@ -138,7 +146,7 @@ def _dataset(
         "model_citation": model.citation or "none",
         "states": ",".join(model.state_names),
         "observables": ",".join(model.observable_names),
-        "solver": "dopri5 (Dormand-Prince 5(4), dense output)",
+        "solver": METHOD_DESCRIPTIONS[settings.method],
         "rtol": float(settings.rtol),
         "atol": atol,
         "max_steps": settings.max_steps,

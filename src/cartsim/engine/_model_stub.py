@@ -1,9 +1,10 @@
 """The interface a compiled model provides to the solver template (a stand-in model).
 
-Code generation writes, for every model, a module that defines these five names and then
-appends the solver template (:mod:`cartsim.engine._dopri5`), so numba resolves the model
-functions statically and can cache the compiled solver per model. This stub (exponential
-decay of one state, no observables, no switches) only keeps the template importable.
+Code generation writes, for every model, a module that defines these six names and then
+appends the solver templates (:mod:`cartsim.engine._dopri5`, :mod:`cartsim.engine._rodas4`,
+:mod:`cartsim.engine._driver`), so numba resolves the model functions statically and can
+cache the compiled solver per model. This stub (exponential decay of one state, no
+observables, no switches) only keeps the templates importable.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+N_STATES = 1
 N_SWITCHES = 0
 
 
@@ -32,3 +34,8 @@ def model_rhs(t: float, switch_time: float, y: np.ndarray, p: np.ndarray, dy: np
 @numba.njit(cache=True)
 def model_observe(t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     pass
+
+
+@numba.njit(cache=True)
+def model_jacobian(t: float, switch_time: float, y: np.ndarray, p: np.ndarray, jac: np.ndarray, dfdt: np.ndarray) -> None:
+    jac[0, 0] = -p[0]

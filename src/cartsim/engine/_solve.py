@@ -17,19 +17,34 @@ from ._kernel import load_kernel
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-9
 DEFAULT_MAX_STEPS = 100_000
+#: Integration methods by name, with the kernel's code for each (see ``_driver.py``).
+METHODS: dict[str, int] = {"explicit": 0, "stiff": 1, "auto": 2}
+METHOD_DESCRIPTIONS: dict[str, str] = {
+    "explicit": "dopri5 (Dormand-Prince 5(4), dense output)",
+    "stiff": "rodas4 (Rosenbrock 4(3), L-stable, symbolic Jacobian, Hermite dense output)",
+    "auto": "auto: dopri5, switching per patient to rodas4 when stiffness is detected",
+}
 #: A non-negative state below this many absolute tolerances is flagged ``negative_state``.
 NEGATIVE_STATE_FACTOR = 10.0
 
 
 @dataclass(frozen=True)
 class SolverSettings:
-    """Tolerances and limits of the explicit Dormand-Prince 5(4) method."""
+    """The integration method, its tolerances and limits.
+
+    ``method``: ``"explicit"`` (Dormand-Prince 5(4)), ``"stiff"`` (RODAS4 with the model's
+    symbolic Jacobian) or ``"auto"`` (explicit, switching per patient to the stiff method once
+    the steps are limited by stability).
+    """
 
     rtol: float = DEFAULT_RTOL
     atol: float | Mapping[str, float] = DEFAULT_ATOL
     max_steps: int = DEFAULT_MAX_STEPS
+    method: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise SimulationError(f"`method` must be one of {', '.join(repr(m) for m in METHODS)}, got {self.method!r}")
         if isinstance(self.rtol, bool) or not isinstance(self.rtol, int | float) or not 1e-14 <= self.rtol < 1:
             raise SimulationError(f"`rtol` must be a number in [1e-14, 1), got {self.rtol!r}")
         values = self.atol.values() if isinstance(self.atol, Mapping) else [self.atol]
@@ -56,6 +71,8 @@ class Solution:
     status: np.ndarray
     status_time: np.ndarray
     steps: np.ndarray
+    #: Time from which the stiff method integrated each patient (NaN: explicit throughout).
+    stiff_from: np.ndarray
 
 
 def check_times(times: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -95,6 +112,7 @@ def solve(
     status = np.zeros(n_patients, dtype=np.int64)
     status_time = np.full(n_patients, np.nan)
     steps = np.zeros(n_patients, dtype=np.int64)
+    stiff_from = np.full(n_patients, np.nan)
     kernel = load_kernel(model)
     kernel.solve_batch(
         np.ascontiguousarray(params, dtype=float),
@@ -105,9 +123,11 @@ def solve(
         settings.max_steps,
         floor,
         extinction,
+        METHODS[settings.method],
         values,
         status,
         status_time,
         steps,
+        stiff_from,
     )
-    return Solution(values=values, status=status, status_time=status_time, steps=steps)
+    return Solution(values=values, status=status, status_time=status_time, steps=steps, stiff_from=stiff_from)

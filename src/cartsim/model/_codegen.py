@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
+from cartsim.errors import ModelError
+
 from ._syntax import SWITCH_TIME, TIME
 
 if TYPE_CHECKING:
@@ -56,7 +58,9 @@ def model_functions_source(model: Model) -> str:
         return str(printer.doprint(expr))
 
     blocks = [
+        f"N_STATES = {len(model.states)}",
         f"N_SWITCHES = {len(model.switches)}",
+        _jacobian_function(model, names),
         _function(
             "model_initial(p, y)",
             model,
@@ -120,3 +124,50 @@ def _needed_intermediates(model: Model, exprs: list[sympy.Expr]):  # type: ignor
             needed.add(name)
             pending.extend(str(s) for s in by_name[name].expr.free_symbols)
     return [i for i in model.intermediates if i.name in needed]
+
+
+def _jacobian_function(model: Model, names: dict[sympy.Symbol, str]) -> str:
+    """``model_jacobian(t, switch_time, y, p, jac, dfdt)``: df/dy and df/dt, derived symbolically.
+
+    The derivatives are taken of the right-hand sides with every intermediate substituted,
+    then common subexpressions are shared (``sympy.cse``). Only structurally non-zero entries
+    are written, so the caller zeroes ``jac`` once per patient. ``df/dt`` is the explicit time
+    dependence (a switch time is constant within a segment, so it does not count).
+    """
+    expanded: dict[sympy.Symbol, sympy.Expr] = {}
+    for intermediate in model.intermediates:
+        expanded[sympy.Symbol(intermediate.name, real=True)] = intermediate.expr.xreplace(expanded)
+    rhs = [state.derivative.xreplace(expanded) for state in model.states]
+    state_symbols = [sympy.Symbol(state.name, real=True) for state in model.states]
+    time = sympy.Symbol(TIME, real=True)
+    targets: list[str] = []
+    exprs: list[sympy.Expr] = []
+    for i, f in enumerate(rhs):
+        for j, y in enumerate(state_symbols):
+            derivative = sympy.diff(f, y)
+            if derivative != 0:
+                targets.append(f"jac[{i}, {j}]")
+                exprs.append(derivative)
+        time_derivative = sympy.diff(f, time)
+        if time_derivative != 0:
+            targets.append(f"dfdt[{i}]")
+            exprs.append(time_derivative)
+    for target, expr in zip(targets, exprs, strict=True):
+        if expr.has(sympy.Derivative, sympy.Subs, sympy.DiracDelta):
+            raise ModelError(f"model {model.name!r}: cannot differentiate the right-hand side symbolically ({target})")
+    temporaries, reduced = sympy.cse(exprs, symbols=sympy.numbered_symbols("_cse", real=True))
+    local_names = dict(names)
+    for index, (symbol, _) in enumerate(temporaries):
+        local_names[symbol] = f"c_{index}"
+    local_printer = _KernelPrinter(local_names)
+    used: set[str] = set()
+    for expr in [*(e for _, e in temporaries), *reduced]:
+        used |= {str(symbol) for symbol in expr.free_symbols}
+    lines = ["@numba.njit(cache=True)", "def model_jacobian(t, switch_time, y, p, jac, dfdt):"]
+    lines += [f"    p_{q.name} = p[{i}]" for i, q in enumerate(model.parameters) if q.name in used]
+    lines += [f"    s_{q.name} = y[{i}]" for i, q in enumerate(model.states) if q.name in used]
+    lines += [f"    {local_names[symbol]} = {local_printer.doprint(expr)}" for symbol, expr in temporaries]
+    lines += [f"    {target} = {local_printer.doprint(expr)}" for target, expr in zip(targets, reduced, strict=True)]
+    if len(lines) == 2:
+        lines.append("    pass")
+    return "\n".join(lines)

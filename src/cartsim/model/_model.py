@@ -40,6 +40,8 @@ class Model:
     citation: str = ""
     description: str = ""
     time_unit: str = "day"
+    #: The integration method used when ``simulate`` is not told one.
+    method: str = "auto"
     text: str = ""
 
     @property
@@ -158,8 +160,16 @@ def parse_model(text: str, *, name: str | None = None) -> Model:
         citation=str(header.get("citation", "")),
         description=str(header.get("description", "")),
         time_unit=str(header.get("time_unit", "day")),
+        method=_method(header.get("method", "auto")),
         text=text,
     )
+
+
+def _method(value: object) -> str:
+    allowed = ("auto", "explicit", "stiff")
+    if value not in allowed:
+        raise ModelSyntaxError(f"model `method` must be one of {', '.join(repr(m) for m in allowed)}, got {value!r}")
+    return str(value)
 
 
 def load_model(path: str | Path) -> Model:

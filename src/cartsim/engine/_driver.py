@@ -1,0 +1,367 @@
+"""The per-patient driver: segments, events, outputs and method switching (a numba template).
+
+Per patient the driver integrates from ``times[0]`` to ``times[-1]`` in segments whose ends
+are the patient's dose times and switch times; it never steps across either. Output times
+never force steps: values there come from the method's dense output. Within a segment it
+takes steps of the explicit method (:mod:`cartsim.engine._dopri5`) or of the stiff method
+(:mod:`cartsim.engine._rodas4`). With ``method == AUTO`` a patient starts explicit and
+switches to the stiff method for good once its steps are limited by stability rather than
+accuracy, as LSODA-style solvers do: every few accepted steps the spectral radius rho of the
+model's symbolic Jacobian is estimated by power iteration, and ``h * rho`` above 2 (the
+Dormand-Prince stability boundary on the negative real axis is about 3.3) in several checks
+in a row switches the method.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+from cartsim.engine._dopri5 import (  # <template-import>
+    BETA,
+    EXPONENT,
+    FAC_MAX,
+    FAC_MIN,
+    MAX_STEPS,
+    NEGATIVE_STATE,
+    NON_FINITE,
+    OK,
+    SAFETY,
+    STEP_TOO_SMALL,
+    all_finite,
+    dense_component,
+    dense_state,
+    initial_step,
+    prepare_dense,
+    time_tolerance,
+    try_step,
+)
+from cartsim.engine._model_stub import (  # <template-import>
+    N_STATES,
+    N_SWITCHES,
+    model_initial,
+    model_jacobian,
+    model_observe,
+    model_rhs,
+    model_switch_times,
+)
+from cartsim.engine._rodas4 import (  # <template-import>
+    ROS_FAC_MAX,
+    ROS_FAC_MIN,
+    ROS_ORDER,
+    ROS_SAFETY,
+    prepare_hermite,
+    rodas_step,
+)
+
+# Methods (cartsim.engine._solve maps names to these codes).
+EXPLICIT = 0
+STIFF = 1
+AUTO = 2
+#: h * rho above this means the explicit step is close to its stability limit.
+STIFFNESS_RATIO = 2.0
+#: Accepted explicit steps between two stiffness checks (each costs one Jacobian).
+STIFFNESS_CHECK_INTERVAL = 4
+#: Consecutive positive checks before AUTO switches to the stiff method.
+STIFF_CHECKS_TO_SWITCH = 3
+#: Power iterations per spectral-radius estimate.
+POWER_ITERATIONS = 8
+
+
+@numba.njit(cache=True)
+def record(out, k, t, y, p, observed):
+    n = N_STATES
+    for j in range(n):
+        out[j, k] = y[j]
+    model_observe(t, y, p, observed)
+    for j in range(observed.shape[0]):
+        out[n + j, k] = observed[j]
+
+
+@numba.njit(cache=True)
+def crossing_fraction(y, y_new, dense, levels):
+    """Earliest fraction of the step at which a state crosses its level downwards.
+
+    A level of 0 or -inf means "no level". Returns 2.0 when no state crosses. The crossing
+    is located by bisection on the dense output, so it does not depend on where the steps
+    fall.
+    """
+    earliest = 2.0
+    for j in range(N_STATES):
+        level = levels[j]
+        if level != 0.0 and math.isfinite(level) and y[j] >= level and y_new[j] < level:
+            low, high = 0.0, 1.0
+            for _ in range(60):
+                middle = 0.5 * (low + high)
+                if dense_component(middle, j, y, dense) < level:
+                    high = middle
+                else:
+                    low = middle
+            earliest = min(earliest, high)
+    return earliest
+
+
+@numba.njit(cache=True)
+def apply_doses(t, y, index, dose_time, dose_state, dose_amount, dose_set):
+    """Apply every dose within the time tolerance of t: resets first, then additions."""
+    n_doses = dose_time.shape[0]
+    end = index
+    limit = t + time_tolerance(t)
+    while end < n_doses and dose_time[end] <= limit:
+        end += 1
+    for d in range(index, end):
+        if dose_set[d]:
+            y[dose_state[d]] = dose_amount[d]
+    for d in range(index, end):
+        if not dose_set[d]:
+            y[dose_state[d]] += dose_amount[d]
+    return end
+
+
+
+@numba.njit(cache=True)
+def solve_patient(p, times, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction, method, out):
+    """Integrate one patient; fill ``out[variable, time]``.
+
+    Returns (status, status time, steps, time the stiff method took over or NaN).
+    """
+    n = N_STATES
+    n_times = times.shape[0]
+    y = np.zeros(n)
+    workspace = (
+        np.empty(n),  # y_new
+        np.empty(n),  # work
+        np.empty((7, n)),  # k: explicit stages; k[0] = f(t, y) and k[6] = f(t + h, y_new) for both methods
+        np.empty((4, n)),  # dense output
+        np.empty((6, n)),  # Rosenbrock stages
+        np.zeros((n, n)),  # Jacobian (entries that are structurally zero are never written)
+        np.empty((n, n)),  # LU factors
+        np.empty(n, dtype=np.int64),  # pivots
+        np.zeros(n),  # df/dt
+        np.empty(out.shape[0] - n),  # observables
+    )
+    # control: [current method (EXPLICIT or STIFF), positive stiffness checks in a row, accepted steps]
+    control = np.zeros(3, dtype=np.int64)
+    control[0] = STIFF if method == STIFF else EXPLICIT
+    stiff_since = np.full(1, math.nan)
+    if method == STIFF:
+        stiff_since[0] = times[0]
+    switches = np.empty(N_SWITCHES)
+    model_initial(p, y)
+    model_switch_times(p, switches)
+    switches.sort()
+
+    t = times[0]
+    t_end = times[n_times - 1]
+    dose_index = apply_doses(t, y, 0, dose_time, dose_state, dose_amount, dose_set)
+    if not all_finite(y) or not all_finite(p):
+        return NON_FINITE, t, 0, stiff_since[0]
+    for j in range(n):
+        if y[j] < floor[j]:
+            return NEGATIVE_STATE, t, 0, stiff_since[0]
+    out_index = 0
+    while out_index < n_times and times[out_index] <= t + time_tolerance(t):
+        record(out, out_index, t, y, p, workspace[9])
+        out_index += 1
+    switch_index = 0
+    while switch_index < N_SWITCHES and switches[switch_index] <= t + time_tolerance(t):
+        switch_index += 1
+
+    steps = 0
+    while t < t_end - time_tolerance(t_end):
+        stop = t_end
+        if dose_index < dose_time.shape[0] and dose_time[dose_index] < stop:
+            stop = dose_time[dose_index]
+        if switch_index < N_SWITCHES and switches[switch_index] < stop:
+            stop = switches[switch_index]
+        # Time switches are evaluated at the middle of the segment, so a comparison such as
+        # `t < peak_time` holds one value over the whole segment, whatever stage time is used.
+        switch_time = 0.5 * (t + stop)
+        code, t, steps, out_index = integrate_segment(
+            t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, out,
+            method, control, stiff_since, workspace,
+        )
+        if code != OK:
+            return code, t, steps, stiff_since[0]
+        dose_index = apply_doses(t, y, dose_index, dose_time, dose_state, dose_amount, dose_set)
+        if not all_finite(y):
+            return NON_FINITE, t, steps, stiff_since[0]
+        while switch_index < N_SWITCHES and switches[switch_index] <= t + time_tolerance(t):
+            switch_index += 1
+        while out_index < n_times and times[out_index] <= t + time_tolerance(t):
+            record(out, out_index, t, y, p, workspace[9])
+            out_index += 1
+    return OK, math.nan, steps, stiff_since[0]
+
+
+@numba.njit(cache=True)
+def spectral_radius(matrix, vector, product):
+    """Estimate the largest |eigenvalue| of ``matrix`` by power iteration (a few steps suffice
+    to tell a stability-limited step from an accuracy-limited one)."""
+    n = N_STATES
+    for j in range(n):
+        vector[j] = 1.0 / math.sqrt(n)
+    estimate = 0.0
+    for _ in range(POWER_ITERATIONS):
+        norm = 0.0
+        for i in range(n):
+            total = 0.0
+            for j in range(n):
+                total += matrix[i, j] * vector[j]
+            product[i] = total
+            norm += total * total
+        norm = math.sqrt(norm)
+        if norm == 0.0 or not math.isfinite(norm):
+            return norm
+        estimate = norm
+        for j in range(n):
+            vector[j] = product[j] / norm
+    return estimate
+
+
+@numba.njit(cache=True)
+def record_until(limit, t, h, y, p, times, out_index, out, dense, observed, point):
+    """Record the outputs strictly before ``limit`` from the current step's dense output."""
+    while out_index < times.shape[0] and times[out_index] < limit:
+        dense_state((times[out_index] - t) / h, y, dense, point)
+        record(out, out_index, times[out_index], point, p, observed)
+        out_index += 1
+    return out_index
+
+
+@numba.njit(cache=True)
+def integrate_segment(
+    t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, out,
+    method, control, stiff_since, workspace,
+):
+    """Integrate from t to exactly ``stop``; record the outputs strictly inside the segment."""
+    y_new, work, k, dense, stages, jac, lu, pivots, dfdt, observed = workspace
+    n = N_STATES
+    stop_inner = stop - time_tolerance(stop)
+    model_rhs(t, switch_time, y, p, k[0])
+    if not all_finite(k[0]):
+        return NON_FINITE, t, steps, out_index
+    h = initial_step(t, stop - t, switch_time, y, k[0], p, rtol, atol, work, k[1])
+    previous_error = 1e-4
+    rejected = False
+    jacobian_current = False
+    while True:
+        if steps >= max_steps:
+            return MAX_STEPS, t, steps, out_index
+        last = t + h >= stop_inner
+        if last:
+            h = stop - t
+        stiff = control[0] == STIFF
+        if stiff:
+            if not jacobian_current:
+                model_jacobian(t, switch_time, y, p, jac, dfdt)
+                jacobian_current = True
+            error = rodas_step(t, h, switch_time, y, p, k[0], jac, dfdt, lu, pivots, stages, work, y_new, rtol, atol)
+            if math.isfinite(error) and error <= 1.0:
+                model_rhs(t + h, switch_time, y_new, p, k[6])
+                if not all_finite(k[6]):
+                    error = math.inf
+        else:
+            error = try_step(t, h, switch_time, y, p, k, y_new, work, rtol, atol)
+        steps += 1
+        h_min = 16.0 * 2.220446049250313e-16 * max(abs(t), 1.0)
+        if not math.isfinite(error):
+            h *= FAC_MIN
+            rejected = True
+            if h < h_min:
+                return NON_FINITE, t, steps, out_index
+            continue
+        if error > 1.0:
+            if stiff:
+                h = h * max(ROS_FAC_MIN, ROS_SAFETY * error ** (-1.0 / ROS_ORDER))
+            else:
+                h = h / min(1.0 / FAC_MIN, error**EXPONENT / SAFETY)
+            rejected = True
+            if h < h_min:
+                return STEP_TOO_SMALL, t, steps, out_index
+            continue
+        if stiff:
+            prepare_hermite(h, y, y_new, k[0], k[6], dense)
+        else:
+            prepare_dense(h, y, y_new, k, dense)
+        negative = crossing_fraction(y, y_new, dense, floor)
+        fraction = crossing_fraction(y, y_new, dense, extinction)
+        if negative <= 1.0 and negative <= fraction:
+            # Keep the outputs before the crossing, flag the patient at the crossing time.
+            t_cross = t + negative * h
+            out_index = record_until(min(t_cross, stop_inner), t, h, y, p, times, out_index, out, dense, observed, work)
+            return NEGATIVE_STATE, t_cross, steps, out_index
+        if fraction <= 1.0:
+            # Cut the step at the crossing and set the extinct state(s) to zero.
+            t_cross = t + fraction * h
+            out_index = record_until(min(t_cross, stop_inner), t, h, y, p, times, out_index, out, dense, observed, work)
+            dense_state(fraction, y, dense, work)
+            for j in range(n):
+                if extinction[j] > 0.0 and y[j] >= extinction[j] and work[j] < extinction[j] * (1.0 + 1e-9):
+                    work[j] = 0.0
+                y[j] = work[j]
+            if t_cross >= stop_inner:
+                return OK, stop, steps, out_index
+            t = t_cross
+            model_rhs(t, switch_time, y, p, k[0])
+            jacobian_current = False
+            continue
+        t_next = stop if last else t + h
+        out_index = record_until(min(t_next, stop_inner), t, h, y, p, times, out_index, out, dense, observed, work)
+        for j in range(n):
+            y[j] = y_new[j]
+            k[0, j] = k[6, j]
+        t = t_next
+        jacobian_current = False
+        if last:
+            return OK, t, steps, out_index
+        if method == AUTO and not stiff:
+            control[2] += 1
+            if control[2] % STIFFNESS_CHECK_INTERVAL == 0:
+                model_jacobian(t, switch_time, y, p, jac, dfdt)
+                if h * spectral_radius(jac, stages[0], stages[1]) > STIFFNESS_RATIO:
+                    control[1] += 1
+                    if control[1] >= STIFF_CHECKS_TO_SWITCH:
+                        control[0] = STIFF
+                        stiff_since[0] = t
+                else:
+                    control[1] = 0
+        if stiff:
+            factor = min(ROS_FAC_MAX, ROS_SAFETY * max(error, 1e-10) ** (-1.0 / ROS_ORDER))
+            # After a rejection the step may not grow.
+            h = h * min(factor, 1.0) if rejected else h * factor
+        else:
+            factor = error**EXPONENT / previous_error**BETA
+            factor = max(1.0 / FAC_MAX, min(1.0 / FAC_MIN, factor / SAFETY))
+            h = min(h, h / factor) if rejected else h / factor
+            previous_error = max(error, 1e-4)
+        rejected = False
+
+
+@numba.njit(cache=True, parallel=True)
+def solve_batch(
+    params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction,
+    method, out, status, status_time, step_count, stiff_from,
+):
+    """Solve every patient (rows of ``params``) in parallel; ``out`` is (variable, patient, time)."""
+    for i in numba.prange(params.shape[0]):
+        first, last = dose_start[i], dose_start[i + 1]
+        code, when, steps, since = solve_patient(
+            params[i],
+            times,
+            dose_time[first:last],
+            dose_state[first:last],
+            dose_amount[first:last],
+            dose_set[first:last],
+            rtol,
+            atol,
+            max_steps,
+            floor,
+            extinction,
+            method,
+            out[:, i, :],
+        )
+        status[i] = code
+        status_time[i] = when
+        step_count[i] = steps
+        stiff_from[i] = since
