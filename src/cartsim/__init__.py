@@ -4,6 +4,7 @@ A research and education tool; never use it for clinical decisions.
 """
 
 from . import models as models
+from ._endpoints import simulate_endpoints as simulate_endpoints
 from ._simulate import simulate as simulate
 from ._version import __version__ as __version__
 from .engine import Dose as Dose
@@ -31,4 +32,5 @@ __all__ = [
     "models",
     "parse_model",
     "simulate",
+    "simulate_endpoints",
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from ._version import __version__
 from .engine import Dose, SolverSettings, check_times, solve
-from .engine._doses import DoseInput, per_patient_doses
+from .engine._doses import DoseInput, check_doses, per_patient_doses
 from .engine._solve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, METHOD_DESCRIPTIONS, Solution
 from .engine._status import STATUS_NAMES
 from .errors import SimulationError
@@ -68,28 +69,64 @@ def simulate(
     ``step_too_small``) with ``status_time``, and provenance attributes. A failed patient keeps
     its values up to the failure, NaN after it, and its status says why.
     """
-    from .models import resolve
-
-    model = resolve(model)
-    time_array = check_times(times)
-    ids = _patient_ids(n_patients, patient_ids, params)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
-        raise SimulationError(f"`seed` must be a non-negative integer or None, got {seed!r}")
+    request = prepare(model, times, params, doses, n_patients, patient_ids, seed, rtol, atol, max_steps, method)
+    model = request.model
     if residual_error and seed is None:
         raise SimulationError("`residual_error=True` needs a `seed` for the observation noise")
     if residual_error and not any(o.error is not None for o in model.observables):
         raise SimulationError(f"model {model.name!r} declares no residual error on any observable")
-    settings = SolverSettings(rtol=rtol, atol=atol, max_steps=max_steps, method=method or model.method)
-    values = typical_parameters(model, params, len(ids))
+    values = request.typical
     if seed is not None:
-        values = sample_parameters(model, values, ids, int(seed))
-    schedules = per_patient_doses(doses, len(ids))
-    solution = solve(model, values, time_array, schedules, settings)
-    dataset = _dataset(model, ids, time_array, values, solution, settings, seed)
+        values = sample_parameters(model, values, request.ids, int(seed))
+    solution = solve(model, values, request.times, request.schedules, request.settings)
+    dataset = _dataset(model, request.ids, request.times, values, solution, request.settings, seed)
     if residual_error:
         assert seed is not None
-        _add_residual_error(model, dataset, ids, int(seed))
+        _add_residual_error(model, dataset, request.ids, int(seed))
     return dataset
+
+
+@dataclass(frozen=True)
+class Request:
+    """A validated simulation request: everything is checked before any integration starts."""
+
+    model: Model
+    times: np.ndarray
+    ids: list[int]
+    #: Typical parameter values with the user's overrides, (patients, parameters).
+    typical: np.ndarray
+    schedules: list[tuple[Dose, ...]]
+    settings: SolverSettings
+    seed: int | None
+
+
+def prepare(
+    model: Model | str,
+    times: Sequence[float] | np.ndarray,
+    params: ParamsInput,
+    doses: DoseInput,
+    n_patients: int,
+    patient_ids: Sequence[int] | None,
+    seed: int | None,
+    rtol: float,
+    atol: float | Mapping[str, float],
+    max_steps: int,
+    method: str | None,
+) -> Request:
+    """Validate the arguments shared by :func:`simulate` and :func:`simulate_endpoints`."""
+    from .models import resolve
+
+    resolved = resolve(model)
+    time_array = check_times(times)
+    ids = _patient_ids(n_patients, patient_ids, params)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+        raise SimulationError(f"`seed` must be a non-negative integer or None, got {seed!r}")
+    settings = SolverSettings(rtol=rtol, atol=atol, max_steps=max_steps, method=method or resolved.method)
+    typical = typical_parameters(resolved, params, len(ids))
+    schedules = per_patient_doses(doses, len(ids))
+    check_doses(resolved, schedules, float(time_array[0]), float(time_array[-1]))
+    settings.atol_vector(resolved)  # unknown state names in an atol mapping fail here
+    return Request(resolved, time_array, ids, typical, schedules, settings, None if seed is None else int(seed))
 
 
 def _patient_ids(n_patients: int, patient_ids: Sequence[int] | None, params: ParamsInput) -> list[int]:

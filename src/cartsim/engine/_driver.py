@@ -343,7 +343,8 @@ def solve_batch(
     params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction,
     method, out, status, status_time, step_count, stiff_from,
 ):
-    """Solve every patient (rows of ``params``) in parallel; ``out`` is (variable, patient, time)."""
+    """Solve every patient (rows of ``params``) in parallel; ``out`` is (patient, variable, time),
+    so each thread writes one contiguous block."""
     for i in numba.prange(params.shape[0]):
         first, last = dose_start[i], dose_start[i + 1]
         code, when, steps, since = solve_patient(
@@ -359,7 +360,7 @@ def solve_batch(
             floor,
             extinction,
             method,
-            out[:, i, :],
+            out[i],
         )
         status[i] = code
         status_time[i] = when

@@ -108,7 +108,9 @@ def solve(
     floor = np.array([-NEGATIVE_STATE_FACTOR * a if s.nonnegative else -np.inf for s, a in zip(model.states, atol, strict=True)])
     extinction = np.array([s.extinction or 0.0 for s in model.states])
     n_vars = len(model.states) + len(model.observables)
-    values = np.full((n_vars, n_patients, times.size), np.nan)
+    # (patient, variable, time): each patient's outputs are contiguous for the thread that
+    # writes them; Solution.values is the (variable, patient, time) view of it.
+    values = np.full((n_patients, n_vars, times.size), np.nan)
     status = np.zeros(n_patients, dtype=np.int64)
     status_time = np.full(n_patients, np.nan)
     steps = np.zeros(n_patients, dtype=np.int64)
@@ -130,4 +132,4 @@ def solve(
         steps,
         stiff_from,
     )
-    return Solution(values=values, status=status, status_time=status_time, steps=steps, stiff_from=stiff_from)
+    return Solution(values=values.transpose(1, 0, 2), status=status, status_time=status_time, steps=steps, stiff_from=stiff_from)
