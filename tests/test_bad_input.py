@@ -330,6 +330,12 @@ MODEL_CASES = [
         3,
     ),
     BadModel(
+        "model-method-unknown",
+        "model(name='m', method='rk4')\n" + rhs("-k * x"),
+        SYNTAX,
+        r"model `method` must be one of 'auto', 'explicit', 'stiff', got 'rk4'",
+    ),
+    BadModel(
         "model-name-with-space",
         "model(name='a b')\n" + rhs("-k * x"),
         SYNTAX,
@@ -480,6 +486,7 @@ SIMULATE_CASES = [
         PAR,
         r"parameter `elimination_rate` must be a number or one value per patient \(3\), got shape \(2,\)",
     ),
+    BadCall("method-unknown", _simulate(method="rk4"), SIM, r"`method` must be one of 'explicit', 'stiff', 'auto', got 'rk4'"),
     BadCall("param-not-a-number", _simulate(params={"elimination_rate": "fast"}), PAR, r"`elimination_rate`.*'fast'"),
 ]
 
@@ -612,6 +619,11 @@ CLI_CASES = [
     ),
     BadCommand("patients-zero", ["simulate", "stein2019", "--patients", "0"], r"--patients must be an integer >= 1, got 0"),
     BadCommand("patients-not-an-integer", ["simulate", "stein2019", "--patients", "abc"], r"--patients.*'abc'|'abc'.*--patients"),
+    BadCommand(
+        "method-unknown",
+        ["simulate", "stein2019", "--method", "implicit"],
+        r"--method must be one of explicit, stiff, auto, got 'implicit'",
+    ),
     BadCommand("seed-negative", ["simulate", "stein2019", "--seed", "-1"], r"--seed must be a non-negative integer, got -1"),
     BadCommand(
         "out-txt", ["simulate", "stein2019", "--out", "file.txt"], r"--out must end in \.csv or \.parquet, got 'file\.txt'"

@@ -20,6 +20,7 @@ from . import models as library
 from ._simulate import simulate
 from .clinical import auc_linear_up_log_down, cmax_tmax
 from .engine import STATUS_NAMES
+from .engine._solve import METHODS
 from .errors import CartsimError
 from .model import Model, load_model
 
@@ -98,7 +99,7 @@ def _describe(model: Model) -> dict[str, Any]:
         "states": list(model.state_names),
         "observables": list(model.observable_names),
         "parameters": len(model.parameters),
-        "solver": "dopri5",
+        "method": model.method,
     }
 
 
@@ -131,6 +132,9 @@ def simulate_command(
     seed: Annotated[int | None, typer.Option(help="Seed: patients' parameters are drawn from the model's IIV.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write trajectories to this .csv or .parquet file.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a figure to this .png file.")] = None,
+    method: Annotated[
+        str | None, typer.Option(help="Integration method: auto, explicit or stiff (default: the model's own).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object.")] = False,
 ) -> None:
     """Simulate MODEL and summarise Cmax, Tmax and AUC0-28 of each observable."""
@@ -147,13 +151,15 @@ def simulate_command(
         _fail(f"--out must end in .csv or .parquet, got {str(out)!r}")
     if plot is not None and plot.suffix != ".png":
         _fail(f"--plot must end in .png, got {str(plot)!r}")
+    if method is not None and method not in METHODS:
+        _fail(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     try:
         resolved = _resolve_model(model)
         count = round(days / step)
         times = np.round(np.arange(count + 1) * step, 10)
         if times[-1] < days - 1e-9:
             times = np.append(times, days)
-        dataset = simulate(resolved, times=times, n_patients=patients, seed=seed)
+        dataset = simulate(resolved, times=times, n_patients=patients, seed=seed, method=method)
     except CartsimError as error:
         _fail(str(error))
         return
@@ -207,6 +213,7 @@ def _summary(model: Model, dataset: Any, days: float, step: float, seed: int | N
         "n_patients": int(dataset.sizes["patient"]),
         "days": days,
         "step": step,
+        "solver": dataset.attrs.get("solver", ""),
         "seed": seed,
         "summary_over": "patients with status ok; values are medians, _p05/_p95 the 5th/95th percentiles",
         "observables": outputs,

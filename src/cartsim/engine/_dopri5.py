@@ -15,13 +15,6 @@ import numba
 
 from cartsim.engine._model_stub import N_STATES, model_rhs  # <template-import>
 
-# Patient status codes; cartsim.engine._status maps them to names and messages.
-OK = 0
-MAX_STEPS = 1
-NON_FINITE = 2
-NEGATIVE_STATE = 3
-STEP_TOO_SMALL = 4
-
 # Relative width within which two event or output times are the same time: 0.1 * 3 and
 # 0.3 are one time, so a dose there lands exactly once and outputs there see it.
 TIME_EPS = 1e-10

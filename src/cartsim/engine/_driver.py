@@ -17,17 +17,22 @@ import math
 import numba
 import numpy as np
 
+from cartsim.engine._codes import (  # <template-import>
+    AUTO,
+    EXPLICIT,
+    MAX_STEPS,
+    NEGATIVE_STATE,
+    NON_FINITE,
+    OK,
+    STEP_TOO_SMALL,
+    STIFF,
+)
 from cartsim.engine._dopri5 import (  # <template-import>
     BETA,
     EXPONENT,
     FAC_MAX,
     FAC_MIN,
-    MAX_STEPS,
-    NEGATIVE_STATE,
-    NON_FINITE,
-    OK,
     SAFETY,
-    STEP_TOO_SMALL,
     all_finite,
     dense_component,
     dense_state,
@@ -54,10 +59,6 @@ from cartsim.engine._rodas4 import (  # <template-import>
     rodas_step,
 )
 
-# Methods (cartsim.engine._solve maps names to these codes).
-EXPLICIT = 0
-STIFF = 1
-AUTO = 2
 #: h * rho above this means the explicit step is close to its stability limit.
 STIFFNESS_RATIO = 2.0
 #: Accepted explicit steps between two stiffness checks (each costs one Jacobian).

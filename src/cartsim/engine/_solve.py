@@ -11,6 +11,7 @@ import numpy as np
 from cartsim.errors import SimulationError
 from cartsim.model import Model
 
+from ._codes import AUTO, EXPLICIT, STIFF
 from ._doses import Dose, check_doses, pack_doses
 from ._kernel import load_kernel
 
@@ -18,7 +19,7 @@ DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-9
 DEFAULT_MAX_STEPS = 100_000
 #: Integration methods by name, with the kernel's code for each (see ``_driver.py``).
-METHODS: dict[str, int] = {"explicit": 0, "stiff": 1, "auto": 2}
+METHODS: dict[str, int] = {"explicit": EXPLICIT, "stiff": STIFF, "auto": AUTO}
 METHOD_DESCRIPTIONS: dict[str, str] = {
     "explicit": "dopri5 (Dormand-Prince 5(4), dense output)",
     "stiff": "rodas4 (Rosenbrock 4(3), L-stable, symbolic Jacobian, Hermite dense output)",

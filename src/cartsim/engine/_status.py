@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._dopri5 import MAX_STEPS, NEGATIVE_STATE, NON_FINITE, OK, STEP_TOO_SMALL
+from ._codes import MAX_STEPS, NEGATIVE_STATE, NON_FINITE, OK, STEP_TOO_SMALL
 
 STATUS_NAMES: dict[int, str] = {
     OK: "ok",
