@@ -55,7 +55,7 @@ from cartsim.engine._rodas4 import (  # <template-import>
     ROS_FAC_MIN,
     ROS_ORDER,
     ROS_SAFETY,
-    prepare_hermite,
+    prepare_rodas_dense,
     rodas_step,
 )
 
@@ -282,7 +282,7 @@ def integrate_segment(
                 return STEP_TOO_SMALL, t, steps, out_index
             continue
         if stiff:
-            prepare_hermite(h, y, y_new, k[0], k[6], dense)
+            prepare_rodas_dense(y, y_new, stages, dense)
         else:
             prepare_dense(h, y, y_new, k, dense)
         negative = crossing_fraction(y, y_new, dense, floor)

@@ -13,9 +13,11 @@ One step from ``(t, y)`` with ``G = I / (h * gamma) - J`` solves, for stages ``i
 Coefficients: Hairer & Wanner, *Solving ODEs II* (2nd ed.), IV.7, method RODAS4 in the
 transformed ``(A, C, M)`` form of Sandu et al. (1997), *Atmos. Environ.* 31:3459. The method is
 stiffly accurate, so ``K_6`` is the difference between the order-4 and the embedded order-3
-solution. Dense output is the cubic Hermite interpolant of ``y``, ``y_new`` and their slopes
-(third order, like the method's own continuous extension); it is stored in the same four-term
-form as the explicit method's, so event location and output share one code path.
+solution. Dense output is the method's own third-order continuous extension (Hairer &
+Wanner's coefficients ``D2j``, ``D3j``), built from the stages, so it stays accurate in the
+stiff components where a Hermite interpolant from the slopes would amplify their errors by
+``h * |lambda|``; it is stored in the same four-term form as the explicit method's, so event
+location and output share one code path.
 """
 
 import math
@@ -38,6 +40,10 @@ RC41, RC42, RC43 = -0.1073529058151375, -0.9594562251023355e01, -0.2047028614809
 RC51, RC52, RC53, RC54 = 0.7496443313967647e01, -0.1024680431464352e02, -0.3399990352819905e02, 0.1170890893206160e02
 RC61, RC62, RC63 = 0.8083246795921522e01, -0.7981132988064893e01, -0.3152159432874371e02
 RC64, RC65 = 0.1631930543123136e02, -0.6058818238834054e01
+# Continuous extension: y(theta) = (1 - theta) y + theta (y_new + (1 - theta) (D2 + theta D3)),
+# D2 = sum_j RD2j K_j, D3 = sum_j RD3j K_j.
+RD21, RD22, RD23, RD24, RD25 = 0.1012623508344586e02, -0.7487995877610167e01, -0.3480091861555747e02, -0.7992771707568823e01, 0.1025137723295662e01
+RD31, RD32, RD33, RD34, RD35 = -0.6762803392801253, 0.6087714651680015e01, 0.1643084320892478e02, 0.2476722511418386e02, -0.6594389125716872e01
 # Stage 6 starts from the stage-5 point plus K_5 (A_6j = M_j for j <= 4, A_65 = 1), and
 # y_new = that point + K_6: both follow from the stiffly accurate structure.
 
@@ -164,12 +170,11 @@ def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point
 
 
 @numba.njit(cache=True)
-def prepare_hermite(h, y, y_new, f0, f1, dense):
-    """Cubic Hermite dense output in the four-term form of the explicit method (last term 0)."""
+def prepare_rodas_dense(y, y_new, stages, dense):
+    """The continuous extension in the explicit method's four-term form:
+    y + theta (d0 + (1 - theta) (d1 + theta (d2 + (1 - theta) d3))) with d3 = 0."""
     for j in range(N_STATES):
-        difference = y_new[j] - y[j]
-        slope_gap = h * f0[j] - difference
-        dense[0, j] = difference
-        dense[1, j] = slope_gap
-        dense[2, j] = difference - h * f1[j] - slope_gap
+        dense[0, j] = y_new[j] - y[j]
+        dense[1, j] = RD21 * stages[0, j] + RD22 * stages[1, j] + RD23 * stages[2, j] + RD24 * stages[3, j] + RD25 * stages[4, j]
+        dense[2, j] = RD31 * stages[0, j] + RD32 * stages[1, j] + RD33 * stages[2, j] + RD34 * stages[3, j] + RD35 * stages[4, j]
         dense[3, j] = 0.0

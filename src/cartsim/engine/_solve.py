@@ -22,7 +22,7 @@ DEFAULT_MAX_STEPS = 100_000
 METHODS: dict[str, int] = {"explicit": EXPLICIT, "stiff": STIFF, "auto": AUTO}
 METHOD_DESCRIPTIONS: dict[str, str] = {
     "explicit": "dopri5 (Dormand-Prince 5(4), dense output)",
-    "stiff": "rodas4 (Rosenbrock 4(3), L-stable, symbolic Jacobian, Hermite dense output)",
+    "stiff": "rodas4 (Rosenbrock 4(3), L-stable, symbolic Jacobian, dense output)",
     "auto": "auto: dopri5, switching per patient to rodas4 when stiffness is detected",
 }
 #: A non-negative state below this many absolute tolerances is flagged ``negative_state``.
