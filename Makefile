@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := demo-output
 
-.PHONY: demo test lint typecheck install install-dev clean
+.PHONY: demo test lint typecheck install install-dev bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -29,13 +33,25 @@ demo: $(VENV)/.installed
 	@echo "Wrote $(DEMO_DIR)/stein2019.csv and $(DEMO_DIR)/stein2019.png"
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+# The engine benchmark (benchmarks/README.md): several minutes; writes benchmarks/results/DATE.md.
+# R deSolve runs only where Rscript and deSolve exist; BENCH_INSTALL_R=1 installs them (Debian, as root).
+bench: $(VENV)/.installed-bench
+	@if ! command -v Rscript >/dev/null 2>&1; then \
+		if [ "$(BENCH_INSTALL_R)" = 1 ]; then \
+			apt-get update && apt-get install -y r-base-core r-cran-desolve; \
+		else \
+			echo "note: Rscript not found, R deSolve is skipped (make bench BENCH_INSTALL_R=1 installs it)"; \
+		fi; \
+	fi
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

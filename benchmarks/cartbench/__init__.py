@@ -1,0 +1,1 @@
+"""The cartsim engine benchmark: cartsim against scipy, libroadrunner and R deSolve."""

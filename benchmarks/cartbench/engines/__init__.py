@@ -1,0 +1,1 @@
+"""One module per engine; each measures speed and returns trajectories for the accuracy check."""
