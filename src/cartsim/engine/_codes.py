@@ -10,6 +10,8 @@ MAX_STEPS = 1
 NON_FINITE = 2
 NEGATIVE_STATE = 3
 STEP_TOO_SMALL = 4
+#: Set before the kernel runs; a patient still holding it was never integrated.
+NOT_RUN = -1
 
 # Integration methods; cartsim.engine._solve maps their names to these codes.
 EXPLICIT = 0

@@ -37,12 +37,12 @@ BETA = 0.04
 EXPONENT = 0.2 - BETA * 0.75
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def time_tolerance(t):
     return TIME_EPS * max(1.0, abs(t))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def scaled_rms(values, y_a, y_b, rtol, atol):
     total = 0.0
     n = N_STATES
@@ -52,7 +52,7 @@ def scaled_rms(values, y_a, y_b, rtol, atol):
     return math.sqrt(total / n)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def all_finite(values):
     for j in range(values.shape[0]):
         if not math.isfinite(values[j]):
@@ -60,20 +60,20 @@ def all_finite(values):
     return True
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def dense_component(theta, j, y0, dense):
     """Dense output of component j at fraction theta of the step (Hairer's CONTD5)."""
     theta1 = 1.0 - theta
     return y0[j] + theta * (dense[0, j] + theta1 * (dense[1, j] + theta * (dense[2, j] + theta1 * dense[3, j])))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def dense_state(theta, y0, dense, result):
     for j in range(N_STATES):
         result[j] = dense_component(theta, j, y0, dense)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def initial_step(t, span, switch_time, y, k1, p, rtol, atol, work, f1):
     """Starting step size (Hairer's HINIT), limited to the segment length."""
     d0 = scaled_rms(y, y, y, rtol, atol)
@@ -93,7 +93,7 @@ def initial_step(t, span, switch_time, y, k1, p, rtol, atol, work, f1):
     return min(100.0 * h0, h1, span)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def try_step(t, h, switch_time, y, p, k, y_new, work, rtol, atol):
     """One Dormand-Prince step from (t, y) with k[0] = f(t, y); returns the error norm."""
     n = N_STATES
@@ -120,7 +120,7 @@ def try_step(t, h, switch_time, y, p, k, y_new, work, rtol, atol):
     return scaled_rms(work, y, y_new, rtol, atol)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def prepare_dense(h, y, y_new, k, dense):
     for j in range(N_STATES):
         difference = y_new[j] - y[j]

@@ -69,7 +69,7 @@ STIFF_CHECKS_TO_SWITCH = 3
 POWER_ITERATIONS = 8
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def record(out, k, t, y, p, observed):
     n = N_STATES
     for j in range(n):
@@ -79,7 +79,7 @@ def record(out, k, t, y, p, observed):
         out[n + j, k] = observed[j]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def crossing_fraction(y, y_new, dense, levels):
     """Earliest fraction of the step at which a state crosses its level downwards.
 
@@ -102,7 +102,7 @@ def crossing_fraction(y, y_new, dense, levels):
     return earliest
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def apply_doses(t, y, index, dose_time, dose_state, dose_amount, dose_set):
     """Apply every dose within the time tolerance of t: resets first, then additions."""
     n_doses = dose_time.shape[0]
@@ -120,7 +120,7 @@ def apply_doses(t, y, index, dose_time, dose_state, dose_amount, dose_set):
 
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def solve_patient(p, times, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction, method, out):
     """Integrate one patient; fill ``out[variable, time]``.
 
@@ -195,7 +195,7 @@ def solve_patient(p, times, dose_time, dose_state, dose_amount, dose_set, rtol, 
     return OK, math.nan, steps, stiff_since[0]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def spectral_radius(matrix, vector, product):
     """Estimate the largest |eigenvalue| of ``matrix`` by power iteration (a few steps suffice
     to tell a stability-limited step from an accuracy-limited one)."""
@@ -220,7 +220,7 @@ def spectral_radius(matrix, vector, product):
     return estimate
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def record_until(limit, t, h, y, p, times, out_index, out, dense, observed, point):
     """Record the outputs strictly before ``limit`` from the current step's dense output."""
     while out_index < times.shape[0] and times[out_index] < limit:
@@ -230,7 +230,7 @@ def record_until(limit, t, h, y, p, times, out_index, out, dense, observed, poin
     return out_index
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def integrate_segment(
     t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, out,
     method, control, stiff_since, workspace,
@@ -339,7 +339,7 @@ def integrate_segment(
         rejected = False
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, error_model="numpy")
 def solve_batch(
     params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction,
     method, out, status, status_time, step_count, stiff_from,

@@ -16,26 +16,26 @@ N_STATES = 1
 N_SWITCHES = 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def model_initial(p: np.ndarray, y: np.ndarray) -> None:
     y[0] = 1.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def model_switch_times(p: np.ndarray, out: np.ndarray) -> None:
     pass
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def model_rhs(t: float, switch_time: float, y: np.ndarray, p: np.ndarray, dy: np.ndarray) -> None:
     dy[0] = -p[0] * y[0]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def model_observe(t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     pass
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def model_jacobian(t: float, switch_time: float, y: np.ndarray, p: np.ndarray, jac: np.ndarray, dfdt: np.ndarray) -> None:
     jac[0, 0] = -p[0]

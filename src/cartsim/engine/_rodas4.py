@@ -53,7 +53,7 @@ ROS_FAC_MAX = 6.0
 ROS_ORDER = 4.0  # 1 + the order of the embedded solution
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def lu_factor(matrix, pivots):
     """In-place LU decomposition with partial pivoting; False if the matrix is singular.
 
@@ -84,7 +84,7 @@ def lu_factor(matrix, pivots):
     return True
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def lu_solve(matrix, pivots, vector):
     """Solve in place with the factors of :func:`lu_factor`."""
     n = N_STATES
@@ -107,7 +107,7 @@ def lu_solve(matrix, pivots, vector):
         vector[i] = total * matrix[i, i]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point, y_new, rtol, atol):
     """One RODAS4 step from (t, y) with f0 = f(t, y) and ``jac``/``dfdt`` evaluated there.
 
@@ -169,7 +169,7 @@ def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point
     return scaled_rms(k6, y, y_new, rtol, atol)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def prepare_rodas_dense(y, y_new, stages, dense):
     """The continuous extension in the explicit method's four-term form:
     y + theta (d0 + (1 - theta) (d1 + theta (d2 + (1 - theta) d3))) with d3 = 0."""

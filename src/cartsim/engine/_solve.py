@@ -11,7 +11,7 @@ import numpy as np
 from cartsim.errors import SimulationError
 from cartsim.model import Model
 
-from ._codes import AUTO, EXPLICIT, STIFF
+from ._codes import AUTO, EXPLICIT, NOT_RUN, STIFF
 from ._doses import Dose, check_doses, pack_doses
 from ._kernel import load_kernel
 
@@ -112,7 +112,8 @@ def solve(
     # (patient, variable, time): each patient's outputs are contiguous for the thread that
     # writes them; Solution.values is the (variable, patient, time) view of it.
     values = np.full((n_patients, n_vars, times.size), np.nan)
-    status = np.zeros(n_patients, dtype=np.int64)
+    # Every patient's status is written by the kernel; NOT_RUN left over means it was not.
+    status = np.full(n_patients, NOT_RUN, dtype=np.int64)
     status_time = np.full(n_patients, np.nan)
     steps = np.zeros(n_patients, dtype=np.int64)
     stiff_from = np.full(n_patients, np.nan)
@@ -133,4 +134,7 @@ def solve(
         steps,
         stiff_from,
     )
+    if (status == NOT_RUN).any():
+        missing = np.flatnonzero(status == NOT_RUN)
+        raise SimulationError(f"the kernel of model {model.name!r} did not finish {missing.size} patient(s), first {missing[0]}")
     return Solution(values=values.transpose(1, 0, 2), status=status, status_time=status_time, steps=steps, stiff_from=stiff_from)

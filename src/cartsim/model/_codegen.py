@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from ._model import Model
 
 
+#: numpy's error model: x / 0 gives inf or NaN (the patient is then flagged ``non_finite``)
+#: instead of raising ZeroDivisionError, which numba cannot carry out of a parallel loop.
+KERNEL_DECORATOR = '@numba.njit(cache=True, error_model="numpy")'
+
+
 class _KernelPrinter(PythonCodePrinter):  # type: ignore[misc]
     """Print sympy expressions as numba-compatible Python with exact float literals."""
 
@@ -104,7 +109,7 @@ def _function(signature: str, model: Model, exprs: list[sympy.Expr], code: objec
     symbols: set[str] = set()
     for expr in [*exprs, *(i.expr for i in needed)]:
         symbols |= {str(s) for s in expr.free_symbols}
-    lines = ["@numba.njit(cache=True)", f"def {signature}:"]
+    lines = [KERNEL_DECORATOR, f"def {signature}:"]
     lines += [f"    p_{p.name} = p[{i}]" for i, p in enumerate(model.parameters) if p.name in symbols]
     if uses_states:
         lines += [f"    s_{s.name} = y[{i}]" for i, s in enumerate(model.states) if s.name in symbols]
@@ -163,7 +168,7 @@ def _jacobian_function(model: Model, names: dict[sympy.Symbol, str]) -> str:
     used: set[str] = set()
     for expr in [*(e for _, e in temporaries), *reduced]:
         used |= {str(symbol) for symbol in expr.free_symbols}
-    lines = ["@numba.njit(cache=True)", "def model_jacobian(t, switch_time, y, p, jac, dfdt):"]
+    lines = [KERNEL_DECORATOR, "def model_jacobian(t, switch_time, y, p, jac, dfdt):"]
     lines += [f"    p_{q.name} = p[{i}]" for i, q in enumerate(model.parameters) if q.name in used]
     lines += [f"    s_{q.name} = y[{i}]" for i, q in enumerate(model.states) if q.name in used]
     lines += [f"    {local_names[symbol]} = {local_printer.doprint(expr)}" for symbol, expr in temporaries]
