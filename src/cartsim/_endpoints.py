@@ -14,9 +14,9 @@ import pandas as pd
 
 from ._simulate import prepare
 from ._version import __version__
-from .clinical import auc_linear_up_log_down, cmax_tmax
 from .engine import STATUS_NAMES, solve
 from .engine._doses import DoseInput
+from .engine._reduce import reduce_endpoints
 from .engine._solve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, METHOD_DESCRIPTIONS
 from .errors import SimulationError
 from .model import Model
@@ -66,7 +66,7 @@ def simulate_endpoints(
     resolved = request.model
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
         raise SimulationError(f"`chunk_size` must be an integer >= 1 (patients), got {chunk_size!r}")
-    start, end = _auc_window(auc_window, request.times)
+    start, end, first_index, last_index = _auc_window(auc_window, request.times)
     names = [*resolved.state_names, *resolved.observable_names]
     units = [s.unit for s in resolved.states] + [o.unit for o in resolved.observables]
     total = len(request.ids)
@@ -83,8 +83,10 @@ def simulate_endpoints(
         if request.seed is not None:
             values = sample_parameters(resolved, values, request.ids[rows], request.seed)
         solution = solve(resolved, values, request.times, request.schedules[rows], request.settings)
-        peak[:, rows], peak_time[:, rows] = cmax_tmax(solution.values, request.times)
-        auc[:, rows] = auc_linear_up_log_down(solution.values, request.times, start=start, end=end)
+        by_patient = np.ascontiguousarray(solution.values.transpose(1, 0, 2))  # the kernel's own layout: no copy
+        chunk_peak, chunk_time, chunk_auc = (np.empty((len(names), by_patient.shape[0])) for _ in range(3))
+        reduce_endpoints(by_patient, request.times, first_index, last_index, chunk_peak, chunk_time, chunk_auc)
+        peak[:, rows], peak_time[:, rows], auc[:, rows] = chunk_peak, chunk_time, chunk_auc
         status[rows], status_time[rows] = solution.status, solution.status_time
         steps[rows], stiff_from[rows] = solution.steps, solution.stiff_from
         if progress is not None:
@@ -116,18 +118,22 @@ def simulate_endpoints(
     return table
 
 
-def _auc_window(window: tuple[float, float], times: np.ndarray) -> tuple[float, float]:
+def _auc_window(window: tuple[float, float], times: np.ndarray) -> tuple[float, float, int, int]:
+    """The window in days and the indices of its ends on the output grid."""
     try:
         start, end = (float(value) for value in window)
     except (TypeError, ValueError):
         raise SimulationError(f"`auc_window` must be (start, end) in days, got {window!r}") from None
     if not start < end:
         raise SimulationError(f"`auc_window` must have start < end (days), got {window!r}")
+    indices = []
     for value in (start, end):
         tolerance = 1e-9 * max(1.0, abs(value))
-        if not np.any(np.abs(times - value) <= tolerance):
+        matches = np.flatnonzero(np.abs(times - value) <= tolerance)
+        if matches.size == 0:
             raise SimulationError(f"`auc_window` end {value:g} day is not an output time; add it to `times`")
-    return start, end
+        indices.append(int(matches[0]))
+    return start, end, indices[0], indices[1]
 
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "simulate_endpoints"]

@@ -18,6 +18,9 @@ def iiv_params(model: cartsim.Model, n: int) -> dict[str, np.ndarray]:
 
 
 def test_endpoints_equal_those_of_the_trajectories(cart6_model: cartsim.Model) -> None:
+    """The compiled reduction against the numpy NCA functions on the full trajectories: peaks
+    and their times exactly; AUCs to 1e-13 relative (numpy sums pairwise and has its own log,
+    the kernel sums left to right)."""
     params = iiv_params(cart6_model, 40)
     full = cartsim.simulate(cart6_model, times=DAILY, params=params)
     table = cartsim.simulate_endpoints(cart6_model, times=DAILY, params=params, chunk_size=16)
@@ -27,7 +30,7 @@ def test_endpoints_equal_those_of_the_trajectories(cart6_model: cartsim.Model) -
         auc = auc_linear_up_log_down(full[name].values, DAILY, start=0.0, end=28.0)
         np.testing.assert_array_equal(table[f"{name}_peak"].to_numpy(), peak)
         np.testing.assert_array_equal(table[f"{name}_time_of_peak"].to_numpy(), when)
-        np.testing.assert_array_equal(table[f"{name}_auc_0_28"].to_numpy(), auc)
+        np.testing.assert_allclose(table[f"{name}_auc_0_28"].to_numpy(), auc, rtol=1e-13, atol=0)
         assert table.attrs["units"][f"{name}_auc_0_28"] == f"({cart6_model.state(name).unit})*day"
     np.testing.assert_array_equal(table["status"].to_numpy(), full["status"].values)
     np.testing.assert_array_equal(table["solver_steps"].to_numpy(), full["solver_steps"].values)
@@ -58,3 +61,21 @@ def test_chunk_size_does_not_change_results(stein: cartsim.Model) -> None:
 def test_bad_arguments_fail_before_any_work(stein: cartsim.Model, kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(cartsim.SimulationError, match=match):
         cartsim.simulate_endpoints(stein, times=DAILY, n_patients=3, **kwargs)  # type: ignore[arg-type]
+
+
+def test_reduction_handles_nan_like_the_nca_functions() -> None:
+    """A failed patient's trailing NaN: the peak ignores NaN, an AUC touching NaN is NaN."""
+    from cartsim.engine._reduce import reduce_endpoints
+
+    times = np.arange(0.0, 6.0)
+    values = np.array([[[1.0, 3.0, 2.0, 1.0, np.nan, np.nan]], [[np.nan] * 6], [[1.0, 2.0, 4.0, 4.0, 1.0, 0.5]]])
+    peak, when, auc = (np.empty((1, 3)) for _ in range(3))
+    reduce_endpoints(values, times, 0, 3, peak, when, auc)
+    expected_peak, expected_when = cmax_tmax(values[:, 0, :], times)
+    np.testing.assert_array_equal(peak[0], expected_peak)
+    np.testing.assert_array_equal(when[0], expected_when)
+    expected_auc = auc_linear_up_log_down(values[:, 0, :], times, start=0.0, end=3.0)
+    np.testing.assert_allclose(auc[0], expected_auc, rtol=1e-14)
+    reduce_endpoints(values, times, 0, 5, peak, when, auc)
+    assert np.isnan(auc[0, :2]).all()
+    assert np.isfinite(auc[0, 2])

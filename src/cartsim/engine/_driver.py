@@ -347,6 +347,7 @@ def solve_batch(
     """Solve every patient (rows of ``params``) in parallel; ``out`` is (patient, variable, time),
     so each thread writes one contiguous block."""
     for i in numba.prange(params.shape[0]):
+        out[i, :, :] = np.nan  # outputs after a failure stay NaN
         first, last = dose_start[i], dose_start[i + 1]
         code, when, steps, since = solve_patient(
             params[i],

@@ -13,7 +13,7 @@ import importlib.util
 import os
 import sys
 import tempfile
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +25,7 @@ _TEMPLATE_IMPORT = "# <template-import>"
 TEMPLATES = ("_codes.py", "_dopri5.py", "_rodas4.py", "_driver.py")
 
 
+@lru_cache(maxsize=64)
 def kernel_source(model: Model) -> str:
     """The full text of the model's kernel module: the model's functions, then the solver templates."""
     package = resources.files("cartsim.engine")

@@ -111,7 +111,7 @@ def solve(
     n_vars = len(model.states) + len(model.observables)
     # (patient, variable, time): each patient's outputs are contiguous for the thread that
     # writes them; Solution.values is the (variable, patient, time) view of it.
-    values = np.full((n_patients, n_vars, times.size), np.nan)
+    values = np.empty((n_patients, n_vars, times.size))
     # Every patient's status is written by the kernel; NOT_RUN left over means it was not.
     status = np.full(n_patients, NOT_RUN, dtype=np.int64)
     status_time = np.full(n_patients, np.nan)
