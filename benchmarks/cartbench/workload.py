@@ -1,10 +1,9 @@
 """The reference workloads ``cart6`` and ``cart6_stiff`` and their virtual patients.
 
-The cartsim text of ``cart6`` is a copy of ``CART6_TEXT`` in ``tests/conftest.py`` (the
-benchmark does not import the tests). The same equations are also kept in a small structured
-form (:class:`Workload`) from which the peers' right-hand sides are generated, so every engine
-integrates exactly the same system; the accuracy check against a tight Radau reference would
-show any mismatch between the two forms.
+The cartsim texts of both come from :mod:`cartsim.testing`, shared with the test-suite. The
+same equations are also kept in a small structured form (:class:`Workload`) from which the
+peers' right-hand sides are generated, so every engine integrates exactly the same system;
+the accuracy check against a tight Radau reference would show any mismatch between the two.
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from cartsim.testing import CART6_STIFF_TEXT, CART6_TEXT
 
 #: Seed of the one standard-normal matrix from which every patient's parameters come.
 IIV_SEED = 20_190_365
@@ -21,82 +22,6 @@ IIV_SD = 0.3
 TIMES = np.arange(0.0, 366.0)
 RTOL = 1e-6
 ATOL = 1e-9
-
-CART6_TEXT = """
-model(name="cart6", description="6-state CAR-T benchmark workload")
-expansion_rate = 1.2   | unit="1/day"
-half_sat = 50          | unit="cells/uL"
-eff_death = 0.25       | unit="1/day"
-to_memory = 0.05       | unit="1/day"
-reactivation = 0.5     | unit="1/day"
-mem_death = 0.01       | unit="1/day"
-exhaustion_rate = 0.02 | unit="1/day"
-exh_death = 0.3        | unit="1/day"
-growth_rate = 0.03     | unit="1/day"
-capacity = 1e4         | unit="cells/uL"
-kill_rate = 0.08       | unit="uL/(cell*day)"
-b_renewal = 0.02       | unit="1/day"
-b_normal = 200         | unit="cells/uL"
-b_kill_rate = 0.05     | unit="uL/(cell*day)"
-il6_per_kill = 0.5     | unit="pg/mL per (cells/uL)"
-il6_clearance = 3.0    | unit="1/day"
-A = tumour + b_cells
-stim = A / (half_sat + A)
-kill = kill_rate * car_eff * tumour / (1 + 0.001 * car_eff)
-exhaust = exhaustion_rate * car_eff * tumour / (half_sat + tumour)
-d/dt(car_eff) = expansion_rate*car_eff*stim - eff_death*car_eff - to_memory*car_eff + reactivation*car_mem*stim - exhaust
-    | unit="cells/uL"
-d/dt(car_mem) = to_memory*car_eff - reactivation*car_mem*stim - mem_death*car_mem | unit="cells/uL"
-d/dt(car_exh) = exhaust - exh_death*car_exh | unit="cells/uL"
-d/dt(tumour)  = growth_rate*tumour*(1 - tumour/capacity) - kill | unit="cells/uL"
-d/dt(b_cells) = b_renewal*(b_normal - b_cells) - b_kill_rate*car_eff*b_cells/(1 + 0.001*car_eff) | unit="cells/uL"
-d/dt(il6)     = il6_per_kill*kill - il6_clearance*il6 | unit="pg/mL"
-car_eff(0) = 0.5
-car_mem(0) = 0.05
-tumour(0) = 1000
-b_cells(0) = 200
-"""
-
-# cart6 plus a fast binding step: killing goes through the CAR-T/tumour complex `bound`,
-# whose relaxation rate k_off = 1e4/day makes the system stiff. At quasi-steady state
-# bound = (k_on/k_off) * car_eff * tumour, so `kill` is cart6's without the 1/(1+...) factor.
-CART6_STIFF_TEXT = """
-model(name="cart6_stiff", description="cart6 with a fast CAR-T/tumour binding step (stiff)")
-expansion_rate = 1.2   | unit="1/day"
-half_sat = 50          | unit="cells/uL"
-eff_death = 0.25       | unit="1/day"
-to_memory = 0.05       | unit="1/day"
-reactivation = 0.5     | unit="1/day"
-mem_death = 0.01       | unit="1/day"
-exhaustion_rate = 0.02 | unit="1/day"
-exh_death = 0.3        | unit="1/day"
-growth_rate = 0.03     | unit="1/day"
-capacity = 1e4         | unit="cells/uL"
-kill_rate = 0.08       | unit="uL/(cell*day)"
-b_renewal = 0.02       | unit="1/day"
-b_normal = 200         | unit="cells/uL"
-b_kill_rate = 0.05     | unit="uL/(cell*day)"
-il6_per_kill = 0.5     | unit="pg/mL per (cells/uL)"
-il6_clearance = 3.0    | unit="1/day"
-k_on = 1e3             | unit="uL/(cell*day)"
-k_off = 1e4            | unit="1/day"
-A = tumour + b_cells
-stim = A / (half_sat + A)
-kill = kill_rate * (k_off/k_on) * bound / (1 + 0.001*car_eff)
-exhaust = exhaustion_rate * car_eff * tumour / (half_sat + tumour)
-d/dt(car_eff) = expansion_rate*car_eff*stim - eff_death*car_eff - to_memory*car_eff + reactivation*car_mem*stim - exhaust
-    | unit="cells/uL"
-d/dt(car_mem) = to_memory*car_eff - reactivation*car_mem*stim - mem_death*car_mem | unit="cells/uL"
-d/dt(car_exh) = exhaust - exh_death*car_exh | unit="cells/uL"
-d/dt(tumour)  = growth_rate*tumour*(1 - tumour/capacity) - kill | unit="cells/uL"
-d/dt(b_cells) = b_renewal*(b_normal - b_cells) - b_kill_rate*car_eff*b_cells/(1 + 0.001*car_eff) | unit="cells/uL"
-d/dt(il6)     = il6_per_kill*kill - il6_clearance*il6 | unit="pg/mL"
-d/dt(bound)   = k_on*car_eff*tumour - k_off*bound | unit="cells/uL"
-car_eff(0) = 0.5
-car_mem(0) = 0.05
-tumour(0) = 1000
-b_cells(0) = 200
-"""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import scipy.linalg
 import cartsim
 from cartsim.engine._kernel import load_kernel
 from tests.conftest import max_mixed_error, max_relative_error
-from tests.engine.test_analytic import stein_closed_form
+from tests.engine.test_analytic import patient_closed_form
 from tests.engine.test_cross_implementation import FLOOR, cart6_rhs
 
 METHODS = ["explicit", "stiff", "auto"]
@@ -36,16 +36,7 @@ def test_stiff_method_on_stein_switches(stein: cartsim.Model) -> None:
     result = cartsim.simulate(stein, times=times, n_patients=50, seed=3, rtol=1e-8, atol=1e-12, method="stiff")
     assert set(result["status"].values) == {"ok"}
     for patient in range(50):
-        draw = {name: float(result[name].values[patient]) for name in stein.parameter_names}
-        expected = stein_closed_form(
-            times,
-            fold=draw["fold_expansion"],
-            tmax=draw["peak_time"],
-            cmax=draw["peak_level"],
-            alpha=draw["contraction_rate"],
-            fb=draw["persistence_fraction"],
-            beta=draw["persistence_rate"],
-        )
+        expected = patient_closed_form(result, stein, patient)
         assert max_relative_error(result["transgene"].values[patient], expected) <= 1e-6, patient
 
 
@@ -63,41 +54,22 @@ def test_cart6_against_radau_for_every_method(cart6_model: cartsim.Model, method
         assert max_mixed_error(result[name].values[0], reference[index], floor=FLOOR) <= 1e-4, name
 
 
-def cart6_stiff_reference(times: np.ndarray) -> np.ndarray:
-    """cart6_stiff by hand (states in the model's order: bound first), Radau at rtol 1e-10."""
-    p = {"k_on": 1e3, "k_off": 1e4, "kill_rate": 0.08}
-    base = cart6_rhs(
-        {
-            "expansion_rate": 1.2,
-            "half_sat": 50,
-            "eff_death": 0.25,
-            "to_memory": 0.05,
-            "reactivation": 0.5,
-            "mem_death": 0.01,
-            "exhaustion_rate": 0.02,
-            "exh_death": 0.3,
-            "growth_rate": 0.03,
-            "capacity": 1e4,
-            "kill_rate": 0.08,
-            "b_renewal": 0.02,
-            "b_normal": 200,
-            "b_kill_rate": 0.05,
-            "il6_per_kill": 0.5,
-            "il6_clearance": 3.0,
-        }
-    )
+def cart6_stiff_reference(model: cartsim.Model, times: np.ndarray) -> np.ndarray:
+    """cart6_stiff by hand (cart6's states, then bound), Radau at rtol 1e-10."""
+    p = dict(zip(model.parameter_names, model.defaults, strict=True))
+    base = cart6_rhs(p)
 
     def rhs(t: float, y: np.ndarray) -> np.ndarray:
-        bound, car_eff, tumour = y[0], y[1], y[4]
+        car_eff, tumour, bound = y[0], y[3], y[6]
         quasi_kill = p["kill_rate"] * car_eff * tumour / (1 + 0.001 * car_eff)
         kill = p["kill_rate"] * (p["k_off"] / p["k_on"]) * bound / (1 + 0.001 * car_eff)
-        rest = base(t, y[1:])
+        rest = base(t, y[:6])
         # cart6_rhs uses the quasi-steady kill: swap it for the bound-complex kill.
         rest[3] += quasi_kill - kill
-        rest[5] += 0.5 * (kill - quasi_kill)
-        return np.concatenate([[p["k_on"] * car_eff * tumour - p["k_off"] * bound], rest])
+        rest[5] += p["il6_per_kill"] * (kill - quasi_kill)
+        return np.concatenate([rest, [p["k_on"] * car_eff * tumour - p["k_off"] * bound]])
 
-    start = [0.0, 0.5, 0.05, 0.0, 1000.0, 200.0, 0.0]
+    start = [0.5, 0.05, 0.0, 1000.0, 200.0, 0.0, 0.0]
     solution = scipy.integrate.solve_ivp(rhs, (times[0], times[-1]), start, method="Radau", t_eval=times, rtol=1e-10, atol=1e-14)
     assert solution.success
     return solution.y
@@ -107,7 +79,8 @@ def test_stiff_variant_against_radau(cart6_stiff_model: cartsim.Model) -> None:
     """cart6_stiff (binding at k_off = 1e4 /day): the stiff and the auto method at the default
     tolerances within 1e-4 of Radau at rtol 1e-10 (mixed criterion)."""
     times = np.arange(0.0, 366.0)
-    reference = cart6_stiff_reference(times)
+    assert cart6_stiff_model.state_names[-1] == "bound"
+    reference = cart6_stiff_reference(cart6_stiff_model, times)
     for method in ("stiff", "auto"):
         result = cartsim.simulate(cart6_stiff_model, times=times, method=method)
         assert result["status"].item() == "ok"
