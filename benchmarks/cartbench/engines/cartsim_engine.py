@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from cartbench.engines.result import EngineResult
+from cartbench.engines.result import EngineResult, timed_result
 from cartbench.timing import Timing, best_of, timed
 from cartbench.workload import ATOL, RTOL, TIMES, Workload
 
@@ -68,15 +68,13 @@ def measure(
     if set(statuses) != {"ok"}:
         notes.append(f"status of the timed patients: {statuses}")
     name = f"cartsim ({options.get('method', 'default')}{', 1 thread' if single_thread else ''})"
-    return EngineResult(
-        engine=ENGINE,
-        workload=workload.name,
-        patients_per_s=len(timing_params) / timing.wall,
-        timed_patients=len(timing_params),
-        best_seconds=timing.wall,
-        best_cpu_seconds=timing.cpu,
+    return timed_result(
+        ENGINE,
+        workload.name,
+        timing,
+        len(timing_params),
+        trajectories,
         setup_seconds=setup,
-        trajectories=trajectories,
         notes=notes,
         extras={
             "label": name,

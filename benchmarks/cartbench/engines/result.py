@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from cartbench.metrics import Accuracy
+from cartbench.timing import Timing
 
 
 @dataclass
@@ -45,6 +46,32 @@ class EngineResult:
         if self.best_cpu_seconds is None or not self.timed_patients:
             return None
         return 1e6 * self.best_cpu_seconds / self.timed_patients
+
+
+def timed_result(
+    engine: str,
+    workload: str,
+    timing: Timing,
+    timed_patients: int,
+    trajectories: np.ndarray,
+    *,
+    setup_seconds: float | None = None,
+    notes: list[str] | None = None,
+    extras: dict[str, Any] | None = None,
+) -> EngineResult:
+    """The result of an engine that ran: speed from the best timing of ``timed_patients``."""
+    return EngineResult(
+        engine=engine,
+        workload=workload,
+        patients_per_s=timed_patients / timing.wall,
+        timed_patients=timed_patients,
+        best_seconds=timing.wall,
+        best_cpu_seconds=timing.cpu,
+        setup_seconds=setup_seconds,
+        trajectories=trajectories,
+        notes=notes or [],
+        extras=extras or {},
+    )
 
 
 def unavailable(engine: str, workload: str, reason: str) -> EngineResult:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from cartbench.codegen import antimony_source
-from cartbench.engines.result import EngineResult, unavailable
+from cartbench.engines.result import EngineResult, timed_result, unavailable
 from cartbench.timing import best_of, timed
 from cartbench.workload import ATOL, RTOL, TIMES, Workload
 
@@ -67,15 +67,13 @@ def measure(workload: Workload, timing_params: np.ndarray, accuracy_params: np.n
     runner, setup = timed(lambda: load(workload))
     trajectories = solve_patients(runner, workload, accuracy_params)
     timing = best_of(lambda: solve_patients(runner, workload, timing_params), repeats)
-    return EngineResult(
-        engine=ENGINE,
-        workload=workload.name,
-        patients_per_s=len(timing_params) / timing.wall,
-        timed_patients=len(timing_params),
-        best_seconds=timing.wall,
-        best_cpu_seconds=timing.cpu,
+    return timed_result(
+        ENGINE,
+        workload.name,
+        timing,
+        len(timing_params),
+        trajectories,
         setup_seconds=setup,
-        trajectories=trajectories,
         extras={
             "label": f"libroadrunner {roadrunner.__version__} (CVODE, loop)",
             "integrator": runner.integrator.getName(),

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from cartbench.codegen import RightHandSide, python_rhs
-from cartbench.engines.result import EngineResult
+from cartbench.engines.result import EngineResult, timed_result
 from cartbench.timing import best_of, timed
 from cartbench.workload import ATOL, RTOL, TIMES, Workload
 
@@ -40,14 +40,12 @@ def measure(workload: Workload, timing_params: np.ndarray, accuracy_params: np.n
     timing = best_of(lambda: solve_patients(rhs, workload, timing_params), repeats)
     failed = int(np.isnan(trajectories).any(axis=(1, 2)).sum())
     notes = [f"{failed} accuracy patients failed"] if failed else []
-    return EngineResult(
-        engine=ENGINE,
-        workload=workload.name,
-        patients_per_s=len(timing_params) / timing.wall,
-        timed_patients=len(timing_params),
-        best_seconds=timing.wall,
-        best_cpu_seconds=timing.cpu,
-        trajectories=trajectories,
+    return timed_result(
+        ENGINE,
+        workload.name,
+        timing,
+        len(timing_params),
+        trajectories,
         notes=notes,
         extras={"label": "scipy solve_ivp LSODA (Python RHS, loop)", "accuracy_run_seconds": accuracy_seconds},
     )
