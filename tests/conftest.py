@@ -1,4 +1,4 @@
-"""Shared test models. Each distinct model compiles one numba kernel (about 10 s the first
+"""Shared test models. Each distinct model compiles one numba kernel (about 20 s the first
 time on a machine, then cached on disk), so tests share a few small models."""
 
 from __future__ import annotations

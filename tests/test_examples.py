@@ -1,6 +1,6 @@
 """The example model files and the model-language documentation stay loadable and correct.
 
-Each distinct model compiles one numba kernel the first time it is simulated (about 10 s),
+Each distinct model compiles one numba kernel the first time it is simulated (about 20 s),
 so the two example models are loaded once per module and reused.
 """
 
