@@ -7,7 +7,9 @@ The hierarchy (catch ``CartsimError`` to catch them all)::
     ├── ModelError           the model parses but is inconsistent (unknown symbol, ...)
     ├── ParameterError       a parameter value is outside its allowed range or not finite
     ├── DoseError            a dose targets an unknown or non-dosable state, or is invalid
-    └── SimulationError      the simulation request itself is invalid (times, tolerances)
+    ├── SimulationError      the simulation request itself is invalid (times, tolerances)
+    └── ClinicalDataError    clinical inputs are invalid: grading records, response
+                             assessments, NCA samples, survival times (also a ValueError)
 
 Every message names the field, the value, the unit and the allowed range where they apply.
 A patient whose integration fails is *not* an exception: it is flagged in the result's
@@ -47,3 +49,7 @@ class DoseError(CartsimError):
 
 class SimulationError(CartsimError):
     """The simulation request is invalid (output times, tolerances, patient count)."""
+
+
+class ClinicalDataError(CartsimError, ValueError):
+    """Clinical data are invalid: a value out of range, a wrong order, an unknown category."""

@@ -4,6 +4,10 @@ Functions work on arrays shaped ``(..., time)``, so one call handles a whole coh
 Values are read off the given time grid, as clinical NCA reads them off sampling times:
 ``cmax``/``tmax`` are the largest observed value and the first time it occurs, and AUC uses
 the linear-up/log-down trapezoidal rule.
+
+The per-patient table (adding Clast, Tlast, AUC0–last, λz and half-life, with BLQ handling) and
+its summary over patients are in :mod:`cartsim.clinical.nca_table`; the λz rule is in
+:mod:`cartsim.clinical.nca_terminal`.
 """
 
 from __future__ import annotations
@@ -11,13 +15,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from cartsim.errors import ClinicalDataError
+
 
 def cmax_tmax(values: ArrayLike, times: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Peak value and the first time it is reached, along the last axis (NaN ignored)."""
     array = np.asarray(values, dtype=float)
     grid = np.asarray(times, dtype=float)
     if array.shape[-1] != grid.size:
-        raise ValueError(f"values have {array.shape[-1]} time points, times has {grid.size}")
+        raise ClinicalDataError(f"values have {array.shape[-1]} time points, times has {grid.size}")
     all_missing = np.all(np.isnan(array), axis=-1)
     filled = np.where(np.isnan(array), -np.inf, array)
     index = np.argmax(filled, axis=-1)
@@ -36,7 +42,7 @@ def auc_linear_up_log_down(values: ArrayLike, times: ArrayLike, *, start: float,
     grid = np.asarray(times, dtype=float)
     first, last = _grid_index(grid, start), _grid_index(grid, end)
     if last <= first:
-        raise ValueError(f"AUC needs end > start, got [{start}, {end}]")
+        raise ClinicalDataError(f"AUC needs end > start, got [{start}, {end}]")
     c1, c2 = array[..., first:last], array[..., first + 1 : last + 1]
     dt = np.diff(grid[first : last + 1])
     falling = (c2 < c1) & (c2 > 0)
@@ -49,5 +55,5 @@ def auc_linear_up_log_down(values: ArrayLike, times: ArrayLike, *, start: float,
 def _grid_index(grid: np.ndarray, value: float) -> int:
     index = int(np.searchsorted(grid, value - 1e-9 * max(1.0, abs(value))))
     if index >= grid.size or abs(grid[index] - value) > 1e-9 * max(1.0, abs(value)):
-        raise ValueError(f"time {value} is not on the output grid; add it to the output times")
+        raise ClinicalDataError(f"time {value} is not on the output grid; add it to the output times")
     return index
