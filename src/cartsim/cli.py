@@ -254,6 +254,101 @@ def _print_summary(summary: dict[str, Any], out: Path | None, plot: Path | None)
     console.print("[dim]cartsim is for research and education, never for clinical decisions.[/dim]")
 
 
+MAX_ERROR_LINES = 20
+"""``cartsim grade`` prints at most this many bad rows, then ``... and N more``."""
+
+
+@app.command("grade")
+def grade_command(
+    records: Annotated[Path, typer.Argument(help="Records CSV in the long format of docs/grading-records.md.")],
+    out: Annotated[Path | None, typer.Option(help="Write per patient-day grades to this .csv or .parquet file.")] = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip bad rows (listed on stderr) and grade the rest.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object as the last line.")] = False,
+) -> None:
+    """Grade CRS and ICANS (ASTCT) for every patient-day of a records CSV and summarise each patient."""
+    from .clinical.grading import grade_time_series, summarize_grades
+    from .clinical.grading.records import read_records
+
+    if out is not None and out.suffix not in (".csv", ".parquet"):
+        _fail(f"--out must end in .csv or .parquet, got {str(out)!r}")
+    try:
+        loaded = read_records(records)
+    except CartsimError as error:
+        _fail(str(error))
+        return
+    problems = loaded.problems
+    if problems and not skip_bad:
+        _echo_problems("error", [str(problem) for problem in problems])
+        raise typer.Exit(code=2)
+    if problems:
+        _echo_problems("skipped", [str(problem) for problem in problems])
+        lines = ", ".join(str(problem.line) for problem in problems)
+        typer.echo(f"skipped {len(problems)} of {loaded.n_rows} rows (file lines {lines}; header is line 1)", err=True)
+    if loaded.frame.empty:
+        _fail("no valid rows left to grade")
+    try:
+        daily = grade_time_series(loaded.frame)
+        summary = summarize_grades(daily).reset_index()
+    except CartsimError as error:  # pragma: no cover - read_records already ran the graders' checks
+        _fail(str(error))
+        return
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".csv":
+            daily.to_csv(out, index=False)
+        else:
+            daily.to_parquet(out, index=False)
+    if as_json:
+        entries = [{key: _json_value(value) for key, value in row.items()} for row in summary.to_dict("records")]
+        typer.echo(json.dumps({"patients": len(summary), "rows": len(daily), "skipped_rows": len(problems), "summary": entries}))
+        return
+    _print_grades(daily, summary, out)
+
+
+def _echo_problems(prefix: str, messages: list[str]) -> None:
+    for message in messages[:MAX_ERROR_LINES]:
+        typer.echo(f"{prefix}: {message}", err=True)
+    if len(messages) > MAX_ERROR_LINES:
+        typer.echo(f"{prefix}: ... and {len(messages) - MAX_ERROR_LINES} more bad rows", err=True)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _print_grades(daily: Any, summary: Any, out: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def show(value: Any) -> str:
+        value = _json_value(value)
+        return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+    console = Console()
+    if out is None:
+        table = Table(title="ASTCT grades per patient-day")
+        for column in daily.columns:
+            table.add_column(column)
+        for row in daily.itertuples(index=False):
+            table.add_row(*(show(value) for value in row))
+        console.print(table)
+    table = Table(title=f"Per-patient summary: {len(summary)} patient(s), {len(daily)} patient-days")
+    for column in summary.columns:
+        name, _, measure = column.partition("_")
+        label = {"max_grade": "max", "onset_day": "onset", "duration_days": "days", "resolution_day": "resolved"}
+        table.add_column("patient" if column == "patient_id" else f"{name.upper()} {label.get(measure, measure)}")
+    for row in summary.itertuples(index=False):
+        table.add_row(*(show(value) for value in row))
+    console.print(table)
+    if out is not None:
+        console.print(f"grades: {out}")
+    console.print("[dim]cartsim is for research and education, never for clinical decisions.[/dim]")
+
+
 def main() -> None:
     """Entry point of the ``cartsim`` command."""
     try:

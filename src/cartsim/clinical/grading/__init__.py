@@ -31,6 +31,9 @@ from .icans import Seizure as Seizure
 from .icans import grade_icans as grade_icans
 from .legacy import grade_crs_lee2014 as grade_crs_lee2014
 from .legacy import grade_crs_penn as grade_crs_penn
+from .records import Records as Records
+from .records import RecordsFileError as RecordsFileError
+from .records import read_records as read_records
 from .timeseries import grade_time_series as grade_time_series
 from .timeseries import summarize_grades as summarize_grades
 
@@ -45,11 +48,14 @@ __all__ = [
     "NotGradableError",
     "OxygenSupport",
     "PediatricICANSAssessment",
+    "Records",
+    "RecordsFileError",
     "Seizure",
     "grade_crs",
     "grade_crs_lee2014",
     "grade_crs_penn",
     "grade_icans",
     "grade_time_series",
+    "read_records",
     "summarize_grades",
 ]
