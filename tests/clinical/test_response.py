@@ -6,11 +6,13 @@ that the arithmetic is visible in the case itself: ``4 x 2.5 = 10 cm²`` and so 
 
 - §3.1 Lugano 2014 CT: SPD PR (>= 50 %), nodal CR (LDi <= 1.5 cm), extranodal CR (0 x 0), the
   individual-lesion PD rule (LDi > 1.5 cm, PPD >= +50 % from nadir, +0.5 / +1.0 cm step by lesion
-  size), new lesions (> 1.5 cm, extranodal > 1 cm), and the Deauville 5PS for PET-CT.
+  size), new lesions (> 1.5 cm, extranodal > 1 cm; also through the long table's new-lesion
+  columns), and the Deauville 5PS for PET-CT.
 - §3.2 B-ALL: CR (< 5 % blasts, ANC >= 1.0, platelets >= 100), CRi, PR (<= 25 %, >= 50 % fall),
   PD (+25 % from nadir, new extramedullary disease), relapse after CR, 4-week remission, MRD < 1e-4.
 - §3.3 IMWG: 90 / 50 / 25 % serum and 90 / 50 % urine reductions, urine < 100 / < 200 mg/24 h,
-  CR and sCR, PD (+25 % from nadir plus the absolute increases), two consecutive assessments.
+  CR and sCR, PD (+25 % from nadir plus the absolute increases), two consecutive assessments,
+  plasmacytomas (>= 50 % shrinkage for PR/VGPR, disappearance for CR) and MRD < 1e-5.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import math
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -47,6 +50,7 @@ from cartsim.clinical.response import (
     is_mrd_negative,
     mrd_negative_remission_day,
 )
+from cartsim.clinical.response.imwg import is_imwg_mrd_negative, mrd_negative_cr_day
 from cartsim.errors import CartsimError
 
 # --------------------------------------------------------------------------------------------
@@ -292,6 +296,125 @@ def test_lugano_ct_table_matches_per_patient() -> None:
     assert table["time_to_first_response_days"].tolist() == [30.0, 30.0]
     assert math.isnan(table["time_to_progression_days"].iloc[0])
     assert table["time_to_progression_days"].iloc[1] == 60.0  # PPD 1 -> 1.6 (+60 %), LDi 1.6 > 1.5, +0.6 cm
+
+
+def test_lugano_ct_table_missing_flags_are_false() -> None:
+    """Optional flag columns with missing cells (NaN, as a CSV gives them) read as False, not
+    True: patient a's CR (all targets <= 1.5 cm on day 30) must survive a NaN
+    non_target_disease / non_target_progression / extranodal cell."""
+    frame = pd.DataFrame(
+        {
+            "patient": ["a", "a"],
+            "day": [0, 30],
+            "lesion": [0, 0],
+            "longest_diameter_cm": [4.0, 1.0],
+            "short_axis_cm": [2.5, 1.0],
+            "extranodal": [np.nan, np.nan],
+            "non_target_disease": [np.nan, np.nan],
+            "non_target_progression": [np.nan, np.nan],
+        }
+    )
+    table = assess_lugano_ct_table(frame)
+    assert table["best_response"].tolist() == ["CR"]
+    assert math.isnan(table["time_to_progression_days"].iloc[0])
+
+
+def ct_table_with_new_lesion(**new_lesion: Any) -> pd.DataFrame:
+    """Patient "a": node 4 x 2.5 (10 cm²) at baseline, 2.5 x 2.0 (5 cm², -50 %, PR) on day 30.
+
+    The day-30 row carries ``new_lesion`` (new-lesion columns); the baseline row has them missing.
+    """
+    frame = pd.DataFrame(
+        [("a", 0, 0, 4.0, 2.5), ("a", 30, 0, 2.5, 2.0)],
+        columns=["patient", "day", "lesion", "longest_diameter_cm", "short_axis_cm"],
+    )
+    for name, value in new_lesion.items():
+        frame[name] = [math.nan, value]
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("new_lesion", "expected", "rule"),
+    [
+        pytest.param({}, "PR", "§3.1 PR: no new-lesion columns, SPD -50 %", id="no-columns-PR"),
+        pytest.param(
+            {"new_lesion_longest_axis_cm": math.nan, "new_lesion_extranodal": math.nan},
+            "PR",
+            "§3.1 PR: a missing longest axis records no new lesion",
+            id="missing-axis-PR",
+        ),
+        pytest.param(
+            {"new_lesion_longest_axis_cm": 1.6}, "PD", "§3.1 PD: new lesion 1.6 > 1.5 cm in any axis", id="nodal-1.6-PD"
+        ),
+        pytest.param(
+            {"new_lesion_longest_axis_cm": 1.5},
+            "SD",
+            "§3.1 PD needs a new lesion > 1.5 cm: 1.5 cm is not PD, but PR needs no new lesions -> SD",
+            id="nodal-1.5-SD",
+        ),
+        pytest.param(
+            {"new_lesion_longest_axis_cm": 1.1, "new_lesion_extranodal": True},
+            "PD",
+            "§3.1 PD: extranodal new lesion 1.1 > 1 cm",
+            id="extranodal-1.1-PD",
+        ),
+        pytest.param(
+            {"new_lesion_longest_axis_cm": 1.0, "new_lesion_extranodal": True},
+            "SD",
+            "§3.1 PD needs an extranodal new lesion > 1 cm: 1.0 cm -> SD (no new lesions for PR)",
+            id="extranodal-1.0-SD",
+        ),
+        pytest.param(
+            {"new_lesion_longest_axis_cm": 1.1, "new_lesion_extranodal": False},
+            "SD",
+            "§3.1 a nodal new lesion of 1.1 cm is not > 1.5 cm -> SD",
+            id="nodal-1.1-SD",
+        ),
+        pytest.param(
+            {"new_lesion_longest_axis_cm": 0.8, "new_lesion_unequivocal": True},
+            "PD",
+            "§3.1 PD: a lesion < 1 cm counts if it is unequivocally lymphoma",
+            id="unequivocal-0.8-PD",
+        ),
+        pytest.param(
+            {"new_lesion_longest_axis_cm": 0.8, "new_lesion_unequivocal": math.nan},
+            "SD",
+            "§3.1 a 0.8 cm lesion not unequivocally lymphoma (flag missing = False) -> SD",
+            id="equivocal-0.8-SD",
+        ),
+    ],
+)
+def test_lugano_ct_table_new_lesion_columns(new_lesion: dict[str, Any], expected: str, rule: str) -> None:
+    """The table's new-lesion columns give the same category as :class:`NewLesion` in :func:`assess_lugano_ct`."""
+    table = assess_lugano_ct_table(ct_table_with_new_lesion(**new_lesion))
+    assert table["best_response"].tolist() == [expected], rule
+    progression = table["time_to_progression_days"].iloc[0]
+    assert (progression == 30.0) if expected == "PD" else math.isnan(progression), rule
+    axis = new_lesion.get("new_lesion_longest_axis_cm", math.nan)
+    flags = {
+        "extranodal": new_lesion.get("new_lesion_extranodal") is True,
+        "unequivocally_lymphoma": new_lesion.get("new_lesion_unequivocal") is True,
+    }
+    new = [] if math.isnan(axis) else [NewLesion(axis, **flags)]
+    assert assess_lugano_ct([ONE_NODE, CTAssessment(30, [node(2.5, 2.0)], new)]).best_response == expected, rule
+
+
+def test_lugano_ct_table_new_lesion_on_any_row_of_the_scan() -> None:
+    """§3.1: a new lesion recorded on the second target row of a scan makes that scan PD (1.6 > 1.5 cm)."""
+    frame = pd.DataFrame(
+        {
+            "patient": ["b"] * 6,
+            "day": [0, 0, 30, 30, 60, 60],
+            "lesion": [0, 1, 0, 1, 0, 1],
+            "longest_diameter_cm": [4.0, 3.0, 1.0, 1.0, 1.0, 1.0],
+            "short_axis_cm": [2.5, 3.0, 1.0, 1.0, 1.0, 1.0],
+            "new_lesion_longest_axis_cm": [math.nan, math.nan, math.nan, math.nan, math.nan, 1.6],
+        }
+    )
+    table = assess_lugano_ct_table(frame)
+    assert table["best_response"].tolist() == ["CR"]  # CR on day 30, PD on day 60
+    assert table["time_to_first_response_days"].tolist() == [30.0]
+    assert table["time_to_progression_days"].tolist() == [60.0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -833,6 +956,231 @@ def test_imwg_table_matches_per_patient() -> None:
     assert table["time_to_first_response_days"].iloc[1] == 30.0
 
 
+#: Baseline with a soft-tissue plasmacytoma of 4 x 2 = 8 cm² (PR needs <= 4 cm²).
+PC_BASELINE = mm(0, 4.0, 500.0, plasmacytoma_spd_cm2=8.0)
+
+
+def pc_flc(day: float, involved: float, **extra: Any) -> IMWGAssessment:
+    return IMWGAssessment(day, involved_flc_mg_dL=involved, uninvolved_flc_mg_dL=1.0, **extra)
+
+
+PLASMACYTOMA_CASES = [
+    # ---- PR / VGPR need a baseline plasmacytoma to shrink by >= 50 %
+    pytest.param(
+        [PC_BASELINE, mm(30, 2.0, 50.0, plasmacytoma_spd_cm2=4.0)],
+        "PR",
+        "§3.3 PR: serum -50 %, urine -90 %, plasmacytoma 8 -> 4 cm² (-50.0 %)",
+        id="PR-plasmacytoma-50pct",
+    ),
+    pytest.param(
+        [PC_BASELINE, mm(30, 2.0, 50.0, plasmacytoma_spd_cm2=4.01)],
+        "MR",
+        "§3.3 PR needs plasmacytoma -50 %: 8 -> 4.01 (-49.9 %); serum -50 %, urine -90 % still meet MR",
+        id="MR-plasmacytoma-49.9pct",
+    ),
+    pytest.param(
+        [PC_BASELINE, mm(30, 0.4, 99.0, plasmacytoma_spd_cm2=4.0)],
+        "VGPR",
+        "§3.3 VGPR (serum -90 %, urine 99) with plasmacytoma -50.0 %",
+        id="VGPR-plasmacytoma-50pct",
+    ),
+    pytest.param(
+        [PC_BASELINE, mm(30, 0.4, 99.0, plasmacytoma_spd_cm2=4.01)],
+        "MR",
+        "§3.3 VGPR is 'PR and better': plasmacytoma -49.9 % -> MR",
+        id="MR-VGPR-plasmacytoma-49.9pct",
+    ),
+    pytest.param(
+        [mm(0, 4.0, 300.0, plasmacytoma_spd_cm2=8.0), mm(30, 2.0, 199.0, plasmacytoma_spd_cm2=6.0)],
+        "SD",
+        "§3.3 PR (urine 199 < 200) fails on plasmacytoma -25 %; urine 300 -> 199 is -33.7 %, not MR (-50 %)",
+        id="SD-plasmacytoma-25pct-urine-not-MR",
+    ),
+    pytest.param(
+        [PC_BASELINE, mm(30, 2.0, 50.0, plasmacytoma_spd_cm2=0.0)],
+        "PR",
+        "§3.3 PR: plasmacytoma gone (0 cm²)",
+        id="PR-plasmacytoma-gone-0",
+    ),
+    pytest.param(
+        [PC_BASELINE, mm(30, 2.0, 50.0)],
+        "PR",
+        "§3.3 PR: no size and soft_tissue_plasmacytoma False means no plasmacytoma (boolean meaning kept)",
+        id="PR-plasmacytoma-flag-false",
+    ),
+    pytest.param(
+        [mm(0, 4.0, 500.0, soft_tissue_plasmacytoma=True), mm(30, 2.0, 50.0, soft_tissue_plasmacytoma=True)],
+        "MR",
+        "§3.3 PR needs the -50 % to be shown: present at both visits with no size -> MR",
+        id="MR-plasmacytoma-size-unknown",
+    ),
+    pytest.param(
+        [PC_BASELINE, mm(30, 2.0, 50.0, soft_tissue_plasmacytoma=True)],
+        "MR",
+        "§3.3 PR needs the -50 % to be shown: 8 cm² at baseline, present without a size -> MR",
+        id="MR-plasmacytoma-visit-size-unknown",
+    ),
+    pytest.param(
+        [mm(0, 4.0, 500.0, soft_tissue_plasmacytoma=True), mm(30, 2.0, 50.0)],
+        "PR",
+        "§3.3 PR: a flagged baseline plasmacytoma gone at the visit",
+        id="PR-flagged-plasmacytoma-gone",
+    ),
+    pytest.param(
+        [mm(0, 4.0, 500.0, soft_tissue_plasmacytoma=True, plasmacytoma_spd_cm2=8.0), mm(30, 2.0, 50.0, plasmacytoma_spd_cm2=3.0)],
+        "PR",
+        "§3.3 PR: flag and size agree at baseline; 8 -> 3 cm² (-62.5 %)",
+        id="PR-flag-and-size",
+    ),
+    pytest.param(
+        [MM_BASELINE, mm(30, 2.0, 50.0, plasmacytoma_spd_cm2=3.0)],
+        "PR",
+        "§3.3 the shrinkage rule is for plasmacytomas present at baseline (a new one is PD only through the flag)",
+        id="PR-no-baseline-plasmacytoma",
+    ),
+    pytest.param(
+        [PC_BASELINE, mm(30, 4.0, 500.0, plasmacytoma_spd_cm2=16.0)],
+        "SD",
+        "§3.3 no size threshold for 'enlarging' in clinical.md: growth 8 -> 16 cm² alone is not PD",
+        id="SD-plasmacytoma-growth-without-flag",
+    ),
+    pytest.param(
+        [PC_BASELINE, mm(30, 4.0, 500.0, plasmacytoma_spd_cm2=16.0, new_bone_lesion_or_plasmacytoma=True)],
+        "PD",
+        "§3.3 PD: enlarging plasmacytoma reported with the flag",
+        id="PD-plasmacytoma-enlarging-flag",
+    ),
+    # ---- CR needs the plasmacytoma gone
+    pytest.param(
+        [PC_BASELINE, mm(30, 0.0, 0.0, plasmacytoma_spd_cm2=0.0, **CR_FINDINGS)],
+        "CR",
+        "§3.3 CR: IFE negative, marrow 4.9 %, plasmacytoma 0 cm²",
+        id="CR-plasmacytoma-0",
+    ),
+    pytest.param(
+        [PC_BASELINE, mm(30, 0.0, 0.0, plasmacytoma_spd_cm2=0.25, **CR_FINDINGS)],
+        "VGPR",
+        "§3.3 CR needs disappearance: 0.25 cm² left (-96.9 %, enough for VGPR)",
+        id="VGPR-plasmacytoma-residual",
+    ),
+    pytest.param(
+        [MM_BASELINE, mm(30, 0.0, 0.0, plasmacytoma_spd_cm2=0.25, **CR_FINDINGS)],
+        "VGPR",
+        "§3.3 CR needs no soft-tissue plasmacytoma even if none was seen at baseline",
+        id="VGPR-plasmacytoma-not-at-baseline",
+    ),
+    # ---- the rule holds whatever marker is followed
+    pytest.param(
+        [pc_flc(0, 50.0, plasmacytoma_spd_cm2=8.0), pc_flc(30, 25.5, plasmacytoma_spd_cm2=4.0)],
+        "PR",
+        "§3.3 PR on FLC (49 -> 24.5, -50 %) with plasmacytoma -50 %",
+        id="FLC-PR-plasmacytoma-50pct",
+    ),
+    pytest.param(
+        [pc_flc(0, 50.0, plasmacytoma_spd_cm2=8.0), pc_flc(30, 25.5, plasmacytoma_spd_cm2=4.01)],
+        "SD",
+        "§3.3 PR on FLC fails on plasmacytoma -49.9 %; no MR without M-protein -> SD",
+        id="FLC-SD-plasmacytoma-49.9pct",
+    ),
+    pytest.param(
+        [
+            IMWGAssessment(0, marrow_plasma_cells_percent=40.0, plasmacytoma_spd_cm2=8.0),
+            IMWGAssessment(30, marrow_plasma_cells_percent=20.0, plasmacytoma_spd_cm2=4.01),
+        ],
+        "SD",
+        "§3.3 PR on marrow (40 -> 20 %) fails on plasmacytoma -49.9 %",
+        id="marrow-SD-plasmacytoma-49.9pct",
+    ),
+]
+
+
+@pytest.mark.parametrize(("visits", "expected", "rule"), PLASMACYTOMA_CASES)
+def test_imwg_plasmacytoma(visits: list[IMWGAssessment], expected: str, rule: str) -> None:
+    assert str(classify_imwg_unconfirmed(visits)[-1]) == expected, rule
+
+
+def test_imwg_table_reads_plasmacytoma_size() -> None:
+    """§3.3 through the table: the same serum and urine fall is PR with plasmacytoma -50 % and MR with -49.9 %."""
+    frame = pd.DataFrame(
+        {
+            "patient": ["x"] * 3 + ["y"] * 3,
+            "day": [0, 30, 60] * 2,
+            "serum_m_protein_g_dL": [4.0, 2.0, 2.0] * 2,
+            "urine_m_protein_mg_24h": [500.0, 50.0, 50.0] * 2,
+            "plasmacytoma_spd_cm2": [8.0, 4.0, 4.0, 8.0, 4.01, 4.01],
+            "mrd_fraction": [math.nan] * 6,
+        }
+    )
+    table = assess_imwg_table(frame)
+    assert table["best_response"].tolist() == ["PR", "MR"]
+    assert table["time_to_first_response_days"].iloc[0] == 30.0
+    assert math.isnan(table["time_to_first_response_days"].iloc[1])
+
+
+@pytest.mark.parametrize(
+    ("mrd", "negative"),
+    [
+        pytest.param(0.0, True, id="zero"),
+        pytest.param(9.99e-6, True, id="just-below-1e-5"),
+        pytest.param(1e-5, False, id="exactly-1e-5"),
+        pytest.param(5e-5, False, id="5e-5-negative-for-B-ALL-not-IMWG"),
+        pytest.param(1.0, False, id="one"),
+    ],
+)
+def test_imwg_mrd_negative_threshold(mrd: float, negative: bool) -> None:
+    """§3.3 IMWG 2016 MRD negativity at 1e-5, read as MRD < 1e-5 (as §3.2 reads 1e-4); exactly 1e-5 is positive."""
+    assert is_imwg_mrd_negative(mrd) is negative
+
+
+def cr_visit(day: float, mrd: float | None = None, **extra: Any) -> IMWGAssessment:
+    return mm(day, 0.0, 0.0, mrd_fraction=mrd, **{**CR_FINDINGS, **extra})
+
+
+@pytest.mark.parametrize(
+    ("visits", "expected", "rule"),
+    [
+        pytest.param(
+            [MM_BASELINE, cr_visit(60, 1e-5), cr_visit(90, 5e-6), cr_visit(120)],
+            90.0,
+            "§3.3: CR confirmed on 60+90 and 90+120; MRD 1e-5 on day 60 is positive, 5e-6 on day 90 negative",
+            id="second-CR-MRD-negative",
+        ),
+        pytest.param(
+            [MM_BASELINE, cr_visit(60, 1e-5), cr_visit(90, 5e-6)],
+            None,
+            "§3.3 two consecutive assessments: the day-90 CR is the last visit, unconfirmed",
+            id="MRD-negative-CR-unconfirmed",
+        ),
+        pytest.param(
+            [MM_BASELINE, cr_visit(60, 0.0), mm(90, 0.3, 50.0)],
+            None,
+            "§3.3: CR then VGPR confirms only VGPR, so the MRD-negative day 60 is not a confirmed CR",
+            id="CR-then-VGPR",
+        ),
+        pytest.param(
+            [MM_BASELINE, mm(60, 0.3, 50.0, mrd_fraction=0.0), cr_visit(90), cr_visit(120)],
+            None,
+            "§3.3: MRD-negative at a VGPR visit does not count; the later CRs have no MRD",
+            id="MRD-negative-VGPR",
+        ),
+        pytest.param(
+            [MM_BASELINE, cr_visit(60, 9.99e-6, normal_flc_ratio=True, marrow_clonal_cells_absent=True), cr_visit(90)],
+            60.0,
+            "§3.3: sCR on day 60 with CR on day 90 confirms CR; MRD 9.99e-6 < 1e-5",
+            id="sCR-MRD-negative",
+        ),
+        pytest.param(
+            [mm(0, 2.0), mm(30, 2.6), mm(60, 2.7), mm(90, 0.0, **CR_FINDINGS, mrd_fraction=0.0), mm(120, 0.0, **CR_FINDINGS)],
+            None,
+            "§3.3: confirmed PD on days 30+60 comes first",
+            id="after-PD",
+        ),
+    ],
+)
+def test_mrd_negative_cr_day(visits: list[IMWGAssessment], expected: float | None, rule: str) -> None:
+    assert mrd_negative_cr_day(visits) == expected, rule
+
+
 def test_tables_keep_their_columns_with_no_patients() -> None:
     """Output shape never depends on N: an empty table gives the summary columns and no rows."""
     empty = pd.DataFrame(columns=["patient", "day"])
@@ -928,6 +1276,36 @@ BAD_INPUT_CASES = [
     ),
     pytest.param(
         lambda: assess_imwg([mm(0, 0.0), mm(30, 0.0)]), r"baseline assessment has no measurable disease", id="nothing-measurable"
+    ),
+    pytest.param(
+        lambda: mm(0, 4.0, plasmacytoma_spd_cm2=-0.1),
+        r"plasmacytoma_spd_cm2 = -0\.1 cm² is outside the allowed range \[0, 10000\]",
+        id="negative-plasmacytoma",
+    ),
+    pytest.param(
+        lambda: mm(0, 4.0, plasmacytoma_spd_cm2=math.inf), r"plasmacytoma_spd_cm2 = inf cm²", id="infinite-plasmacytoma"
+    ),
+    pytest.param(
+        lambda: mm(0, 4.0, soft_tissue_plasmacytoma=True, plasmacytoma_spd_cm2=0.0),
+        r"soft_tissue_plasmacytoma is True but plasmacytoma_spd_cm2 is 0 cm²",
+        id="plasmacytoma-flag-with-size-0",
+    ),
+    pytest.param(
+        lambda: mm(0, 4.0, mrd_fraction=1.5),
+        r"mrd_fraction = 1\.5 \(fraction of nucleated cells\) is outside the allowed range \[0, 1\]",
+        id="IMWG-MRD-over-1",
+    ),
+    pytest.param(lambda: mm(0, 4.0, mrd_fraction=-1e-6), r"mrd_fraction = -1e-06", id="IMWG-MRD-negative-value"),
+    pytest.param(lambda: is_imwg_mrd_negative(math.nan), r"mrd_fraction = nan", id="IMWG-MRD-helper-nan"),
+    pytest.param(
+        lambda: assess_lugano_ct_table(ct_table_with_new_lesion(new_lesion_unequivocal=True)),
+        r"day 30, lesion 0: new_lesion_extranodal or new_lesion_unequivocal is True but new_lesion_longest_axis_cm is missing",
+        id="table-new-lesion-flag-without-axis",
+    ),
+    pytest.param(
+        lambda: assess_lugano_ct_table(ct_table_with_new_lesion(new_lesion_longest_axis_cm=-1.0)),
+        r"patient 'a': longest_axis_cm = -1\.0 cm is outside",
+        id="table-negative-new-lesion",
     ),
     pytest.param(
         lambda: assess_imwg([MM_BASELINE, mm(30, 2.0)]),

@@ -23,6 +23,8 @@ from .imwg import assess_imwg as assess_imwg
 from .imwg import assess_imwg_table as assess_imwg_table
 from .imwg import classify_imwg_unconfirmed as classify_imwg_unconfirmed
 from .imwg import confirm_consecutive as confirm_consecutive
+from .imwg import is_imwg_mrd_negative as is_imwg_mrd_negative
+from .imwg import mrd_negative_cr_day as mrd_negative_cr_day
 from .lugano import CTAssessment as CTAssessment
 from .lugano import Lesion as Lesion
 from .lugano import LuganoResponse as LuganoResponse
@@ -62,6 +64,8 @@ __all__ = [
     "classify_imwg_unconfirmed",
     "classify_pet",
     "confirm_consecutive",
+    "is_imwg_mrd_negative",
     "is_mrd_negative",
+    "mrd_negative_cr_day",
     "mrd_negative_remission_day",
 ]

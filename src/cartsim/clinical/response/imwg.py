@@ -15,12 +15,35 @@ and earlier visits) and needs both the relative and the absolute increase:
   marrow plasma cells +25 % and +10 percentage points (marrow-followed only); or new/enlarging
   bone lesions or plasmacytomas. Serum and urine are checked whenever measured at baseline.
 - **CR**: serum and urine immunofixation negative, marrow plasma cells < 5 %, no soft-tissue
-  plasmacytoma. **sCR**: CR plus a normal FLC ratio plus no clonal marrow plasma cells.
+  plasmacytoma ("disappearance of soft-tissue plasmacytomas", whether or not one was present at
+  baseline). **sCR**: CR plus a normal FLC ratio plus no clonal marrow plasma cells.
 - **VGPR**: serum >= 90 % reduction and urine < 100 mg/24 h (each where measured).
 - **PR**: serum >= 50 % reduction and urine >= 90 % reduction or < 200 mg/24 h; FLC difference
   >= 50 % reduction; marrow plasma cells >= 50 % reduction from a baseline >= 30 %.
+- **Plasmacytomas** ("plasmacytomas present at baseline must shrink by >= 50 %"): when a
+  soft-tissue plasmacytoma is present at baseline, VGPR and PR (whatever the followed marker)
+  also need it gone at the visit, or its size (``plasmacytoma_spd_cm2``) reduced by >= 50 % from
+  the baseline size. A plasmacytoma still present whose size is unknown at baseline or at the
+  visit cannot show that reduction, so the visit falls back to MR (if the M-protein meets MR)
+  or SD. clinical.md gives no size threshold for "enlarging" plasmacytomas, so growth in
+  ``plasmacytoma_spd_cm2`` is not turned into PD: report it with
+  ``new_bone_lesion_or_plasmacytoma``.
 - **MR**: serum >= 25 % reduction and urine >= 50 % reduction (M-protein-followed patients).
 - **SD** otherwise.
+
+Presence of a plasmacytoma at a visit: ``soft_tissue_plasmacytoma`` is True or
+``plasmacytoma_spd_cm2`` > 0 (see :attr:`IMWGAssessment.plasmacytoma_present`). The boolean alone
+keeps its earlier meaning (False = no plasmacytoma, so ``plasmacytoma_spd_cm2=None`` with the flag
+False means none, not "not imaged"); a measured size of 0 with the flag True is rejected as
+contradictory.
+
+MRD (clinical.md §3.3 rules: "IMWG 2016 MRD negativity is defined at 10⁻⁵"): ``mrd_fraction`` is
+the measured MRD as a fraction of nucleated cells. The reference gives no comparison sign; this
+module reads 10⁻⁵ as the level that must *not* be reached, as the B-ALL rule of §3.2 does with
+10⁻⁴ ("MRD-negative = < 0.01 %"): MRD-negative means ``mrd_fraction < 1e-5``, and exactly 1e-5 is
+MRD-positive (see :func:`is_imwg_mrd_negative`). MRD does not change the response category;
+:func:`mrd_negative_cr_day` gives the day of the first confirmed CR/sCR that is MRD-negative
+(kept out of :class:`ResponseSummary`, whose fields and table columns are shared by all criteria).
 
 Two consecutive assessments: a category is confirmed at a visit when that visit and the next
 both meet it; the confirmed category is the worse of the two (both PD for PD; one PD alone gives
@@ -47,6 +70,7 @@ from ._common import (
     ResponseSummary,
     at_least,
     check_day,
+    check_number,
     check_optional_number,
     check_series,
     greater_than,
@@ -63,6 +87,12 @@ VGPR_URINE_BELOW_MG_24H, PR_URINE_BELOW_MG_24H = 100.0, 200.0
 PR_URINE_REDUCTION, MR_URINE_REDUCTION = 0.90, 0.50
 PR_FLC_REDUCTION, PR_MARROW_REDUCTION, PR_MARROW_BASELINE_PERCENT = 0.50, 0.50, 30.0
 CR_MARROW_PLASMA_CELLS_PERCENT = 5.0
+#: PR (and VGPR) needs a plasmacytoma present at baseline to shrink by at least this fraction.
+PR_PLASMACYTOMA_REDUCTION = 0.50
+#: IMWG 2016 MRD-negative: MRD strictly below this fraction of nucleated cells (10⁻⁵).
+IMWG_MRD_NEGATIVE_BELOW = 1e-5
+#: Upper plausibility bound on the plasmacytoma size, cm² (100 cm x 100 cm).
+MAX_PLASMACYTOMA_SPD_CM2 = 10_000.0
 #: Progression: relative increase from nadir, and the absolute increases.
 PD_RELATIVE_INCREASE = 0.25
 PD_SERUM_G_DL, PD_SERUM_HIGH_NADIR_G_DL, HIGH_SERUM_NADIR_G_DL = 0.5, 1.0, 5.0
@@ -95,11 +125,18 @@ class IMWGAssessment:
         involved_flc_mg_dL, uninvolved_flc_mg_dL: serum free light chains, mg/dL (both or neither).
         marrow_plasma_cells_percent: plasma cells in the marrow, % (0-100).
         serum_immunofixation_negative, urine_immunofixation_negative: negative IFE.
-        soft_tissue_plasmacytoma: a soft-tissue plasmacytoma is present.
+        soft_tissue_plasmacytoma: a soft-tissue plasmacytoma is present (False: none).
+        plasmacytoma_spd_cm2: size of the soft-tissue plasmacytomas, cm² (sum of the products
+            of perpendicular diameters), or ``None`` if not measured. A value > 0 means a
+            plasmacytoma is present even if ``soft_tissue_plasmacytoma`` is False; 0 means none
+            (and then ``soft_tissue_plasmacytoma`` must not be True).
         normal_flc_ratio: the serum FLC ratio is normal (for sCR).
         marrow_clonal_cells_absent: no clonal plasma cells in the marrow by IHC/IF (for sCR);
             ``None`` if not examined.
         new_bone_lesion_or_plasmacytoma: new or enlarging bone lesions or plasmacytomas.
+        mrd_fraction: measurable residual disease in the marrow as a fraction of nucleated cells
+            (0-1), or ``None`` if not measured. It does not change the category; see
+            :func:`mrd_negative_cr_day`.
     """
 
     day: float
@@ -114,6 +151,8 @@ class IMWGAssessment:
     normal_flc_ratio: bool = False
     marrow_clonal_cells_absent: bool | None = None
     new_bone_lesion_or_plasmacytoma: bool = False
+    plasmacytoma_spd_cm2: float | None = None
+    mrd_fraction: float | None = None
 
     def __post_init__(self) -> None:
         check_day(self.day)
@@ -122,6 +161,13 @@ class IMWGAssessment:
         check_optional_number("involved_flc_mg_dL", self.involved_flc_mg_dL, "mg/dL", 0.0, 100_000.0)
         check_optional_number("uninvolved_flc_mg_dL", self.uninvolved_flc_mg_dL, "mg/dL", 0.0, 100_000.0)
         check_optional_number("marrow_plasma_cells_percent", self.marrow_plasma_cells_percent, "%", 0.0, 100.0)
+        check_optional_number("plasmacytoma_spd_cm2", self.plasmacytoma_spd_cm2, "cm²", 0.0, MAX_PLASMACYTOMA_SPD_CM2)
+        check_optional_number("mrd_fraction", self.mrd_fraction, "(fraction of nucleated cells)", 0.0, 1.0)
+        if self.soft_tissue_plasmacytoma and self.plasmacytoma_spd_cm2 == 0.0:
+            raise ClinicalDataError(
+                f"day {self.day:g}: soft_tissue_plasmacytoma is True but plasmacytoma_spd_cm2 is 0 cm²; "
+                "give the plasmacytoma's size, or set soft_tissue_plasmacytoma to False"
+            )
         if (self.involved_flc_mg_dL is None) != (self.uninvolved_flc_mg_dL is None):
             raise ClinicalDataError(f"day {self.day:g}: give both involved_flc_mg_dL and uninvolved_flc_mg_dL, or neither")
         for name, amount in (("serum", self.serum_m_protein_g_dL), ("urine", self.urine_m_protein_mg_24h)):
@@ -132,11 +178,22 @@ class IMWGAssessment:
                 )
 
     @property
+    def plasmacytoma_present(self) -> bool:
+        """A soft-tissue plasmacytoma is present: flagged, or a measured size above 0 cm²."""
+        return self.soft_tissue_plasmacytoma or (self.plasmacytoma_spd_cm2 or 0.0) > 0.0
+
+    @property
     def flc_difference_mg_dL(self) -> float | None:
         """Involved minus uninvolved free light chain, mg/dL."""
         if self.involved_flc_mg_dL is None or self.uninvolved_flc_mg_dL is None:
             return None
         return self.involved_flc_mg_dL - self.uninvolved_flc_mg_dL
+
+
+def is_imwg_mrd_negative(mrd_fraction: float) -> bool:
+    """IMWG 2016 MRD-negative: MRD < 1e-5 of nucleated cells; exactly 1e-5 is positive (clinical.md §3.3)."""
+    fraction = check_number("mrd_fraction", mrd_fraction, "(fraction of nucleated cells)", 0.0, 1.0)
+    return fraction < IMWG_MRD_NEGATIVE_BELOW
 
 
 def _followed_marker(baseline: IMWGAssessment) -> str:
@@ -207,18 +264,45 @@ def _m_protein_level(visit: IMWGAssessment, baseline: IMWGAssessment) -> IMWGRes
     urine_partial = urine_base == 0.0 or at_least(urine_cut, PR_URINE_REDUCTION) or urine_below < PR_URINE_BELOW_MG_24H
     if at_least(serum_cut, PR_SERUM_REDUCTION) and urine_partial:
         return IMWGResponse.PR
-    if at_least(serum_cut, MR_SERUM_REDUCTION) and at_least(urine_cut, MR_URINE_REDUCTION):
+    if _m_protein_minimal(visit, baseline):
         return IMWGResponse.MR
     return IMWGResponse.SD
 
 
+def _plasmacytoma_shrunk(visit: IMWGAssessment, baseline: IMWGAssessment) -> bool:
+    """The PR plasmacytoma rule: none at baseline, none now, or a >= 50 % smaller measured size."""
+    if not baseline.plasmacytoma_present or not visit.plasmacytoma_present:
+        return True
+    size, base = visit.plasmacytoma_spd_cm2, baseline.plasmacytoma_spd_cm2
+    if size is None or base is None:
+        return False  # still present, shrinkage cannot be shown
+    return at_least(_reduction(size, base), PR_PLASMACYTOMA_REDUCTION)
+
+
 def _level(visit: IMWGAssessment, baseline: IMWGAssessment, marker: str) -> IMWGResponse:
+    level = _marker_level(visit, baseline, marker)
+    if level in (IMWGResponse.VGPR, IMWGResponse.PR) and not _plasmacytoma_shrunk(visit, baseline):
+        minimal = marker == "m_protein" and _m_protein_minimal(visit, baseline)
+        return IMWGResponse.MR if minimal else IMWGResponse.SD
+    return level
+
+
+def _m_protein_minimal(visit: IMWGAssessment, baseline: IMWGAssessment) -> bool:
+    """The MR M-protein criterion (serum >= 25 % and urine >= 50 % reduction, each where followed)."""
+    serum, urine = visit.serum_m_protein_g_dL, visit.urine_m_protein_mg_24h
+    serum_base, urine_base = baseline.serum_m_protein_g_dL or 0.0, baseline.urine_m_protein_mg_24h or 0.0
+    serum_cut = math.inf if serum_base == 0.0 or serum is None else _reduction(serum, serum_base)
+    urine_cut = math.inf if urine_base == 0.0 or urine is None else _reduction(urine, urine_base)
+    return at_least(serum_cut, MR_SERUM_REDUCTION) and at_least(urine_cut, MR_URINE_REDUCTION)
+
+
+def _marker_level(visit: IMWGAssessment, baseline: IMWGAssessment, marker: str) -> IMWGResponse:
     complete = (
         visit.serum_immunofixation_negative
         and visit.urine_immunofixation_negative
         and visit.marrow_plasma_cells_percent is not None
         and visit.marrow_plasma_cells_percent < CR_MARROW_PLASMA_CELLS_PERCENT
-        and not visit.soft_tissue_plasmacytoma
+        and not visit.plasmacytoma_present
     )
     if complete:
         return IMWGResponse.SCR if visit.normal_flc_ratio and visit.marrow_clonal_cells_absent else IMWGResponse.CR
@@ -295,6 +379,23 @@ def assess_imwg(assessments: Sequence[IMWGAssessment]) -> ResponseSummary:
     confirmed = confirm_consecutive(classify_imwg_unconfirmed(assessments))
     days = [visit.day for visit in assessments][1:]
     return summarise("IMWG", days, confirmed, list(IMWGResponse), ("sCR", "CR", "VGPR", "PR"), ("PD",))
+
+
+def mrd_negative_cr_day(assessments: Sequence[IMWGAssessment]) -> float | None:
+    """Day of the first confirmed CR or sCR with MRD < 1e-5 measured at that visit, or ``None``.
+
+    "Confirmed" is the two-consecutive-assessments rule of :func:`assess_imwg` (the visit's
+    confirmed category is CR or sCR); the MRD must be measured at that visit (it is not carried
+    forward). ``None`` if confirmed PD comes first, or no such visit exists.
+    """
+    summary = assess_imwg(assessments)
+    for visit, category in zip(tuple(assessments)[1:], summary.categories, strict=True):
+        if category == IMWGResponse.PD:
+            return None
+        complete = category in (IMWGResponse.SCR, IMWGResponse.CR)
+        if complete and visit.mrd_fraction is not None and is_imwg_mrd_negative(visit.mrd_fraction):
+            return float(visit.day)
+    return None
 
 
 _FIELDS = tuple(field.name for field in dataclasses.fields(IMWGAssessment))

@@ -17,7 +17,8 @@ CT rules applied to each follow-up scan, PD first:
 
 Nadirs (each lesion's PPD, LDi and SDi) are running minima over the baseline and all earlier
 scans; PR and SD are judged against the baseline SPD. A simulator with a single tumour volume
-must first map it onto virtual target lesions (clinical.md §3.1 implementation notes).
+must first map it onto virtual target lesions (clinical.md §3.1 implementation notes). In the
+long table of :func:`assess_lugano_ct_table`, new lesions go in optional ``new_lesion_*`` columns.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import pandas as pd
 
@@ -37,6 +39,7 @@ from ._common import (
     check_number,
     check_series,
     greater_than,
+    is_missing,
     records,
     require_columns,
     summaries_to_frame,
@@ -236,6 +239,27 @@ def assess_lugano_ct(assessments: Sequence[CTAssessment]) -> ResponseSummary:
 
 #: Columns of the long-format CT table: one row per patient, scan day and target lesion.
 CT_TABLE_COLUMNS = ("patient", "day", "lesion", "longest_diameter_cm", "short_axis_cm")
+#: Optional new-lesion columns of the CT table (see :func:`assess_lugano_ct_table`).
+CT_TABLE_NEW_LESION_COLUMNS = ("new_lesion_longest_axis_cm", "new_lesion_extranodal", "new_lesion_unequivocal")
+
+
+def _new_lesion_from_row(row: dict[str, Any], day: float) -> NewLesion | None:
+    """The new lesion recorded on one table row, or ``None`` if its longest axis is missing."""
+    extranodal, unequivocal = (not is_missing(row.get(name)) and bool(row[name]) for name in CT_TABLE_NEW_LESION_COLUMNS[1:])
+    if is_missing(row.get("new_lesion_longest_axis_cm")):
+        if extranodal or unequivocal:
+            raise ClinicalDataError(
+                f"the scan on day {day:g}, lesion {row['lesion']!r}: new_lesion_extranodal or new_lesion_unequivocal is "
+                "True but new_lesion_longest_axis_cm is missing; give the new lesion's longest axis in cm"
+            )
+        return None
+    return NewLesion(float(row["new_lesion_longest_axis_cm"]), extranodal, unequivocal)
+
+
+def _flag(row: dict[str, Any], name: str) -> bool:
+    """An optional boolean column: absent or missing (NaN/None) is False, as documented."""
+    value = row.get(name)
+    return not is_missing(value) and bool(value)
 
 
 def assess_lugano_ct_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -243,7 +267,23 @@ def assess_lugano_ct_table(frame: pd.DataFrame) -> pd.DataFrame:
 
     Required columns: :data:`CT_TABLE_COLUMNS`. Optional boolean columns: ``extranodal`` (per
     lesion), ``non_target_disease`` and ``non_target_progression`` (per scan; any True row of the
-    scan counts). New lesions are not expressible in this table; use :func:`assess_lugano_ct`.
+    scan counts).
+
+    New lesions (clinical.md §3.1: "> 1.5 cm in any axis, or an extranodal lesion > 1 cm; a lesion
+    < 1 cm counts only if it is unequivocally lymphoma") go in the optional columns
+    :data:`CT_TABLE_NEW_LESION_COLUMNS`, which describe at most one new lesion per row:
+
+    - ``new_lesion_longest_axis_cm``: longest axis of a new lesion seen on that scan, cm; missing
+      (NaN/None) means the row records no new lesion.
+    - ``new_lesion_extranodal``: the new lesion is extranodal (> 1 cm is then PD).
+    - ``new_lesion_unequivocal``: the new lesion is unequivocally lymphoma (PD whatever its size).
+
+    The two flags are read only with a longest axis (missing = False); a True flag without one
+    is an error. Each row belongs to a target lesion, so a scan holds as many new lesions as it
+    has rows; one is enough to decide the category, because any new lesion rules out CR and PR
+    and a single one meeting the rule makes the scan PD (see :class:`NewLesion`). A new lesion
+    on the baseline scan is ignored, as in :func:`assess_lugano_ct`.
+
     Returns one row per patient (sorted) with the columns of ``summaries_to_frame``.
     """
     require_columns(frame, CT_TABLE_COLUMNS, "Lugano CT")
@@ -253,15 +293,18 @@ def assess_lugano_ct_table(frame: pd.DataFrame) -> pd.DataFrame:
         for day, scan_rows in rows.groupby("day", sort=True):
             lesion_rows = records(scan_rows, "lesion")
             lesions = [
-                Lesion(float(row["longest_diameter_cm"]), float(row["short_axis_cm"]), bool(row.get("extranodal", False)))
+                Lesion(float(row["longest_diameter_cm"]), float(row["short_axis_cm"]), _flag(row, "extranodal"))
                 for row in lesion_rows
             ]
+            scan_day = float(day)  # type: ignore[arg-type]
+            new_lesions = [new for row in lesion_rows if (new := _new_lesion_from_row(row, scan_day)) is not None]
             scans.append(
                 CTAssessment(
-                    float(day),  # type: ignore[arg-type]
+                    scan_day,
                     lesions,
-                    non_target_disease=any(bool(row.get("non_target_disease", False)) for row in lesion_rows),
-                    non_target_progression=any(bool(row.get("non_target_progression", False)) for row in lesion_rows),
+                    new_lesions,
+                    non_target_disease=any(_flag(row, "non_target_disease") for row in lesion_rows),
+                    non_target_progression=any(_flag(row, "non_target_progression") for row in lesion_rows),
                 )
             )
         return assess_lugano_ct(scans)
