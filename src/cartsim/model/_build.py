@@ -19,7 +19,7 @@ ALLOWED_KEYS = {
     "parameter": _COMMON_KEYS | {"lower", "upper", "omega", "omega2"},
     "intermediate": _COMMON_KEYS | {"observable", "error", "error_sd"},
     "state": _COMMON_KEYS | {"dose", "nonnegative", "extinction"},
-    "header": {"name", "citation", "description", "time_unit", "method"},
+    "header": {"name", "citation", "description", "time_unit", "method", "dose"},
 }
 ERROR_KINDS = ("log_additive", "additive", "proportional")
 

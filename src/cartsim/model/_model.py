@@ -42,6 +42,9 @@ class Model:
     time_unit: str = "day"
     #: The integration method used when ``simulate`` is not told one.
     method: str = "auto"
+    #: Where the CAR-T dose goes: a dosable state (doses are bolus events into it) or a
+    #: parameter (the dose is an initial condition, as in Kimmel 2021); "" when undeclared.
+    dose: str = ""
     text: str = ""
 
     @property
@@ -161,8 +164,23 @@ def parse_model(text: str, *, name: str | None = None) -> Model:
         description=str(header.get("description", "")),
         time_unit=str(header.get("time_unit", "day")),
         method=_method(header.get("method", "auto")),
+        dose=_dose_target(str(header.get("dose", "")), built.parameters, built.states),
         text=text,
     )
+
+
+def _dose_target(name: str, parameters: tuple[Parameter, ...], states: tuple[State, ...]) -> str:
+    if not name or any(p.name == name for p in parameters):
+        return name
+    for state in states:
+        if state.name == name:
+            if not state.dosable:
+                raise ModelSyntaxError(f"model `dose` names state {name!r}, which is declared `dose=False`")
+            return name
+    known = [p.name for p in parameters] + [s.name for s in states]
+    hint = difflib.get_close_matches(name, known, n=1)
+    suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+    raise ModelSyntaxError(f"model `dose` must name a state or a parameter, got {name!r}.{suggestion}")
 
 
 def _method(value: object) -> str:

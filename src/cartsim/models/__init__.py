@@ -7,13 +7,17 @@ text in the model language, its citation, and its validation numbers in the docs
 from __future__ import annotations
 
 import difflib
+import pkgutil
 from functools import cache
 from importlib import import_module
 
 from cartsim.errors import ModelError
 from cartsim.model import Model, parse_model
 
-_MODULES = ("stein2019",)
+from ._scenario import ReferencePoint, Scenario
+
+# Every public module of this package is a library model: adding a file adds a model.
+_MODULES = tuple(sorted(info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")))
 
 
 def names() -> tuple[str, ...]:
@@ -47,4 +51,4 @@ def resolve(model: Model | str) -> Model:
     raise ModelError(f"`model` must be a Model or a library model name, got {type(model).__name__}")
 
 
-__all__ = ["get", "names", "resolve", "summary"]
+__all__ = ["ReferencePoint", "Scenario", "get", "names", "resolve", "summary"]

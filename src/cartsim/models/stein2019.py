@@ -39,6 +39,8 @@ C(14 d), C(28 d)                11,410; 1,374 copies/ug computed reference
 
 from __future__ import annotations
 
+from ._scenario import ReferencePoint, Scenario
+
 DESCRIPTION = "Multiphasic cellular kinetics of tisagenlecleucel (B-ALL)"
 CITATION = (
     "Stein AM, Grupp SA, Levine JE, et al. Tisagenlecleucel model-based cellular kinetic analysis of "
@@ -78,3 +80,14 @@ transgene = effector + memory | unit="copies/ug", symbol="C", observable=True
     | error="log_additive", error_sd=0.56, source="Stein 2019 Table 1 (residual error a)"
     | description="CAR transgene level in blood (qPCR)"
 '''
+
+#: Published set-ups; the first is the reference curve drawn on the model page.
+SCENARIOS = {
+    "typical": Scenario("typical patient (Table 1 typical values), 0.1-day grid", end=180.0, step=0.1, source="Stein 2019 Table 1"),
+}
+
+REFERENCE_POINTS = (
+    ReferencePoint("transgene", 9.3, 24000.0, "published", "Cmax at Tmax (Table 1)", "typical"),
+    ReferencePoint("transgene", 14.0, 11410.0, "computed", "C(14 d)", "typical"),
+    ReferencePoint("transgene", 28.0, 1374.0, "computed", "C(28 d)", "typical"),
+)
