@@ -447,7 +447,7 @@ SIMULATE_CASES = [
         "unknown-library-model",
         _simulate(model="stein2091"),
         cartsim.ModelError,
-        r"no library model 'stein2091'; available: stein2019\. Did you mean 'stein2019'\?",
+        r"no library model 'stein2091'; available: barros2021, .*, stein2019\. Did you mean 'stein2019'\?",
     ),
     BadCall(
         "param-unknown-name",

@@ -43,7 +43,7 @@ class Scenario:
 
     def times(self) -> np.ndarray:
         """The output grid in days; rounded so that grid points such as 0.1 * 3 are exact decimals."""
-        count = int(round((self.end - self.start) / self.step))
+        count = round((self.end - self.start) / self.step)
         return np.round(self.start + self.step * np.arange(count + 1), 10)
 
     def simulate(self, model: Model | str, **options: Any) -> xr.Dataset:
@@ -52,13 +52,17 @@ class Scenario:
         from cartsim import simulate
 
         params = {**self.params, **dict(options.pop("params", None) or {})}
-        return simulate(model, times=options.pop("times", self.times()), params=params or None, doses=self.doses or None, **options)
+        return simulate(
+            model, times=options.pop("times", self.times()), params=params or None, doses=self.doses or None, **options
+        )
 
 
 @dataclass(frozen=True)
 class ReferencePoint:
     """A number a model must reproduce, drawn on its model page: ``value`` of ``variable``
-    (in the variable's unit) at ``time`` (days). ``kind`` is "published" or "computed"."""
+    (in the variable's unit) at ``time`` (days). ``kind`` is "published" or "computed";
+    ``tolerance`` is the relative agreement expected of a computed reference (0.5 %, or half a
+    unit of the last digit printed when the source gives fewer digits)."""
 
     variable: str
     time: float
@@ -66,3 +70,4 @@ class ReferencePoint:
     kind: str
     label: str = ""
     scenario: str = ""
+    tolerance: float = 5e-3

@@ -83,7 +83,9 @@ transgene = effector + memory | unit="copies/ug", symbol="C", observable=True
 
 #: Published set-ups; the first is the reference curve drawn on the model page.
 SCENARIOS = {
-    "typical": Scenario("typical patient (Table 1 typical values), 0.1-day grid", end=180.0, step=0.1, source="Stein 2019 Table 1"),
+    "typical": Scenario(
+        "typical patient (Table 1 typical values), 0.1-day grid", end=180.0, step=0.1, source="Stein 2019 Table 1"
+    ),
 }
 
 REFERENCE_POINTS = (

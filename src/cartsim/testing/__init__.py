@@ -57,3 +57,7 @@ CART6_STIFF_TEXT = (
 )
 
 __all__ = ["CART6_STIFF_TEXT", "CART6_TEXT"]
+
+from ._conformance import CHECKS as CHECKS  # noqa: E402
+from ._conformance import ModelCheckError as ModelCheckError  # noqa: E402
+from ._conformance import check_model as check_model  # noqa: E402
