@@ -82,7 +82,9 @@ def simulate_endpoints(
         values = request.typical[rows]
         if request.seed is not None:
             values = sample_parameters(resolved, values, request.ids[rows], request.seed)
-        solution = solve(resolved, values, request.times, request.schedules[rows], request.settings)
+        solution = solve(
+            resolved, values, request.times, request.schedules[rows], request.settings, ids=request.ids[rows], seed=request.seed
+        )
         by_patient = np.ascontiguousarray(solution.values.transpose(1, 0, 2))  # the kernel's own layout: no copy
         chunk_peak, chunk_time, chunk_auc = (np.empty((len(names), by_patient.shape[0])) for _ in range(3))
         reduce_endpoints(by_patient, request.times, first_index, last_index, chunk_peak, chunk_time, chunk_auc)

@@ -78,7 +78,7 @@ def simulate(
     values = request.typical
     if seed is not None:
         values = sample_parameters(model, values, request.ids, int(seed))
-    solution = solve(model, values, request.times, request.schedules, request.settings)
+    solution = solve(model, values, request.times, request.schedules, request.settings, ids=request.ids, seed=seed)
     dataset = _dataset(model, request.ids, request.times, values, solution, request.settings, seed)
     if residual_error:
         assert seed is not None

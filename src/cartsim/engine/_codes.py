@@ -10,6 +10,8 @@ MAX_STEPS = 1
 NON_FINITE = 2
 NEGATIVE_STATE = 3
 STEP_TOO_SMALL = 4
+#: Internal to the driver, never a patient status: a state fell below its `stochastic_below`.
+ENTER_STOCHASTIC = 100
 #: Set before the kernel runs; a patient still holding it was never integrated.
 NOT_RUN = -1
 

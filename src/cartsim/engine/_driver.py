@@ -19,6 +19,7 @@ import numpy as np
 
 from cartsim.engine._codes import (  # <template-import>
     AUTO,
+    ENTER_STOCHASTIC,
     EXPLICIT,
     MAX_STEPS,
     NEGATIVE_STATE,
@@ -41,8 +42,18 @@ from cartsim.engine._dopri5 import (  # <template-import>
     time_tolerance,
     try_step,
 )
+from cartsim.engine._hybrid import (  # <template-import>
+    HAZARD_INTERVAL,
+    after_dose,
+    enter_stochastic,
+    event_time,
+    fire_event,
+    rng_exponential,
+    total_propensity,
+)
 from cartsim.engine._model_stub import (  # <template-import>
     N_STATES,
+    N_STOCHASTIC,
     N_SWITCHES,
     model_initial,
     model_jacobian,
@@ -59,6 +70,8 @@ from cartsim.engine._rodas4 import (  # <template-import>
     rodas_step,
 )
 
+#: Relative slack within which the hazard counts as having reached its target at a piece's end.
+EVENT_RTOL = 1e-9
 #: h * rho above this means the explicit step is close to its stability limit.
 STIFFNESS_RATIO = 2.0
 #: Accepted explicit steps between two stiffness checks (each costs one Jacobian).
@@ -121,9 +134,14 @@ def apply_doses(t, y, index, dose_time, dose_state, dose_amount, dose_set):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def solve_patient(p, times, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction, method, out):
+def solve_patient(
+    p, times, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction, level, cell, rng,
+    method, out,
+):
     """Integrate one patient; fill ``out[variable, time]``.
 
+    ``level`` and ``cell`` are the stochastic levels and cell amounts per state (0: none) and
+    ``rng`` the patient's random stream (used only by models with stochastic states).
     Returns (status, status time, steps, time the stiff method took over or NaN).
     """
     n = N_STATES
@@ -140,6 +158,11 @@ def solve_patient(p, times, dose_time, dose_state, dose_amount, dose_set, rtol, 
         np.empty(n, dtype=np.int64),  # pivots
         np.zeros(n),  # df/dt
         np.empty(out.shape[0] - n),  # observables
+        np.zeros(n),  # birth fluxes (hybrid mode)
+        np.zeros(n),  # death fluxes (hybrid mode)
+        np.zeros(1),  # hybrid mode: the step size to start the next piece with (0: estimate one)
+        np.zeros(n, dtype=np.bool_),  # stiff method: states whose derivative is locally constant
+        np.empty(n),  # stiff method: stage right-hand sides of those states
     )
     # control: [current method (EXPLICIT or STIFF), positive stiffness checks in a row, accepted steps]
     control = np.zeros(3, dtype=np.int64)
@@ -151,6 +174,15 @@ def solve_patient(p, times, dose_time, dose_state, dose_amount, dose_set, rtol, 
     model_initial(p, y)
     model_switch_times(p, switches)
     switches.sort()
+    # Hybrid mode: which states are stochastic now, the levels still watched for a downward
+    # crossing, the hazard accumulated towards the next event, and a copy of the state.
+    # The parameter row is copied because the hidden mode flags after it change.
+    p = p.copy() if N_STOCHASTIC > 0 else p
+    active = np.zeros(n, dtype=np.bool_)
+    watch = level.copy()
+    hazard = np.array([0.0, -1.0])
+    saved = np.empty(n)
+    n_active = 0
 
     t = times[0]
     t_end = times[n_times - 1]
@@ -160,6 +192,8 @@ def solve_patient(p, times, dose_time, dose_state, dose_amount, dose_set, rtol, 
     for j in range(n):
         if y[j] < floor[j]:
             return NEGATIVE_STATE, t, 0, stiff_since[0]
+    if N_STOCHASTIC > 0:
+        n_active = enter_stochastic(y, p, active, watch, level, cell)
     out_index = 0
     while out_index < n_times and times[out_index] <= t + time_tolerance(t):
         record(out, out_index, t, y, p, workspace[9])
@@ -178,17 +212,30 @@ def solve_patient(p, times, dose_time, dose_state, dose_amount, dose_set, rtol, 
         # Time switches are evaluated at the middle of the segment, so a comparison such as
         # `t < peak_time` holds one value over the whole segment, whatever stage time is used.
         switch_time = 0.5 * (t + stop)
-        code, t, steps, out_index = integrate_segment(
-            t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, out,
-            method, control, stiff_since, workspace,
-        )
+        if N_STOCHASTIC > 0 and n_active > 0:
+            code, t, steps, out_index, n_active = hybrid_piece(
+                t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch,
+                out, method, control, stiff_since, workspace, active, level, cell, hazard, rng, saved,
+            )
+        else:
+            code, t, steps, out_index = integrate_segment(
+                t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch,
+                out, method, control, stiff_since, workspace,
+            )
+        if code == ENTER_STOCHASTIC:
+            n_active = enter_stochastic(y, p, active, watch, level, cell)
+            code = OK
         if code != OK:
             return code, t, steps, stiff_since[0]
-        dose_index = apply_doses(t, y, dose_index, dose_time, dose_state, dose_amount, dose_set)
-        if not all_finite(y):
-            return NON_FINITE, t, steps, stiff_since[0]
-        while switch_index < N_SWITCHES and switches[switch_index] <= t + time_tolerance(t):
-            switch_index += 1
+        if t >= stop - time_tolerance(stop):
+            t = stop
+            dose_index = apply_doses(t, y, dose_index, dose_time, dose_state, dose_amount, dose_set)
+            if not all_finite(y):
+                return NON_FINITE, t, steps, stiff_since[0]
+            if N_STOCHASTIC > 0:
+                n_active = after_dose(y, p, active, watch, level, cell)
+            while switch_index < N_SWITCHES and switches[switch_index] <= t + time_tolerance(t):
+                switch_index += 1
         while out_index < n_times and times[out_index] <= t + time_tolerance(t):
             record(out, out_index, t, y, p, workspace[9])
             out_index += 1
@@ -232,17 +279,26 @@ def record_until(limit, t, h, y, p, times, out_index, out, dense, observed, poin
 
 @numba.njit(cache=True, error_model="numpy")
 def integrate_segment(
-    t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, out,
+    t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch, out,
     method, control, stiff_since, workspace,
 ):
-    """Integrate from t to exactly ``stop``; record the outputs strictly inside the segment."""
-    y_new, work, k, dense, stages, jac, lu, pivots, dfdt, observed = workspace
+    """Integrate from t to exactly ``stop``; record the outputs strictly inside the segment.
+
+    Stops early, returning ENTER_STOCHASTIC, where a state falls through its watched
+    stochastic level (``watch``; only models with stochastic states watch any).
+    """
+    y_new, work, k, dense, stages, jac, lu, pivots, dfdt, observed = workspace[:10]
     n = N_STATES
     stop_inner = stop - time_tolerance(stop)
     model_rhs(t, switch_time, y, p, k[0])
     if not all_finite(k[0]):
         return NON_FINITE, t, steps, out_index
     h = initial_step(t, stop - t, switch_time, y, k[0], p, rtol, atol, work, k[1])
+    step_hint = workspace[12]
+    segment_start = t
+    if N_STOCHASTIC > 0 and step_hint[0] > 0.0:
+        # Hybrid pieces follow each other with a one-cell change: keep the step size going.
+        h = step_hint[0]
     previous_error = 1e-4
     rejected = False
     jacobian_current = False
@@ -250,6 +306,7 @@ def integrate_segment(
         if steps >= max_steps:
             return MAX_STEPS, t, steps, out_index
         last = t + h >= stop_inner
+        proposed = h
         if last:
             h = stop - t
         stiff = control[0] == STIFF
@@ -257,7 +314,9 @@ def integrate_segment(
             if not jacobian_current:
                 model_jacobian(t, switch_time, y, p, jac, dfdt)
                 jacobian_current = True
-            error = rodas_step(t, h, switch_time, y, p, k[0], jac, dfdt, lu, pivots, stages, work, y_new, rtol, atol)
+            error = rodas_step(
+                t, h, switch_time, y, p, k[0], jac, dfdt, lu, pivots, stages, work, y_new, rtol, atol, workspace[13], workspace[14]
+            )
             if math.isfinite(error) and error <= 1.0:
                 model_rhs(t + h, switch_time, y_new, p, k[6])
                 if not all_finite(k[6]):
@@ -287,6 +346,17 @@ def integrate_segment(
             prepare_dense(h, y, y_new, k, dense)
         negative = crossing_fraction(y, y_new, dense, floor)
         fraction = crossing_fraction(y, y_new, dense, extinction)
+        entering = 2.0
+        if N_STOCHASTIC > 0:
+            entering = crossing_fraction(y, y_new, dense, watch)
+        if entering <= 1.0 and entering < negative and entering < fraction:
+            # Cut the step where a state enters its stochastic mode; the caller rounds it to cells.
+            t_cross = t + entering * h
+            out_index = record_until(min(t_cross, stop_inner), t, h, y, p, times, out_index, out, dense, observed, work)
+            dense_state(entering, y, dense, work)
+            for j in range(n):
+                y[j] = work[j]
+            return ENTER_STOCHASTIC, (stop if t_cross >= stop_inner else t_cross), steps, out_index
         if negative <= 1.0 and negative <= fraction:
             # Keep the outputs before the crossing, flag the patient at the crossing time.
             t_cross = t + negative * h
@@ -315,6 +385,9 @@ def integrate_segment(
         t = t_next
         jacobian_current = False
         if last:
+            if N_STOCHASTIC > 0:
+                # Bounded by the segment: a held state has f = 0, so its steps grow without limit.
+                step_hint[0] = min(proposed, 10.0 * (stop - segment_start))
             return OK, t, steps, out_index
         if method == AUTO and not stiff:
             control[2] += 1
@@ -339,13 +412,97 @@ def integrate_segment(
         rejected = False
 
 
+@numba.njit(cache=True, error_model="numpy")
+def hybrid_piece(
+    t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch, out,
+    method, control, stiff_since, workspace, active, level, cell, hazard, rng, saved,
+):
+    """Advance a patient with stochastic states by one hazard piece, or to the next event.
+
+    ``hazard`` holds [integrated hazard, its Exp(1) target] (target < 0: draw a new one).
+    Returns (code, t, steps, out_index, number of stochastic states).
+    """
+    birth, death = workspace[10], workspace[11]
+    if hazard[1] < 0.0:
+        hazard[0] = 0.0
+        hazard[1] = rng_exponential(rng)
+    rate_start = total_propensity(t, switch_time, y, p, active, cell, birth, death)
+    n_active = 0
+    extinct = True
+    for j in range(N_STATES):
+        if active[j]:
+            n_active += 1
+            if y[j] > 0.0:
+                extinct = False
+    if rate_start == 0.0 and extinct:
+        # Extinct with no birth flux: nothing can happen before the next dose or switch.
+        code, t, steps, out_index = integrate_segment(
+            t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch, out,
+            method, control, stiff_since, workspace,
+        )
+        return code, t, steps, out_index, n_active
+    needed = hazard[1] - hazard[0]
+    if rate_start > 0.0 and needed <= rate_start * time_tolerance(t):
+        # The event is due within the time resolution: fire it here.
+        hazard[1] = -1.0
+        n_active = fire_event(t, switch_time, y, p, active, watch, level, cell, birth, death, rng)
+        return OK, t, steps, out_index, max(n_active, 0)
+    end = min(stop, t + HAZARD_INTERVAL)
+    if rate_start > 0.0:
+        # Aim at the event time the current rate predicts: exact when the rate is constant.
+        end = min(end, t + needed / rate_start)
+    if stop - end <= time_tolerance(stop):
+        end = stop
+    start = t
+    start_index = out_index
+    for j in range(N_STATES):
+        saved[j] = y[j]
+    code, t, steps, out_index = integrate_segment(
+        start, end, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch, out,
+        method, control, stiff_since, workspace,
+    )
+    if code != OK and code != ENTER_STOCHASTIC:
+        return code, t, steps, out_index, n_active
+    rate_end = total_propensity(t, switch_time, y, p, active, cell, birth, death)
+    increment = 0.5 * (rate_start + rate_end) * (t - start)
+    if increment < needed * (1.0 - EVENT_RTOL) or not t > start:
+        hazard[0] += increment
+        return code, t, steps, out_index, n_active
+    if increment <= needed * (1.0 + EVENT_RTOL) or code != OK:
+        # The hazard reaches its target at the end of the piece (to rounding): fire here.
+        hazard[1] = -1.0
+        n_active = fire_event(t, switch_time, y, p, active, watch, level, cell, workspace[10], workspace[11], rng)
+        if code == ENTER_STOCHASTIC:
+            return code, t, steps, out_index, max(n_active, 0)
+        return OK, t, steps, out_index, max(n_active, 0)
+    # The event falls inside the piece: integrate again from its start to the event time.
+    when = event_time(start, t, rate_start, rate_end, needed)
+    for j in range(N_STATES):
+        y[j] = saved[j]
+    out_index = start_index
+    t = start
+    if when - start > time_tolerance(when):
+        code, t, steps, out_index = integrate_segment(
+            start, when, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch, out,
+            method, control, stiff_since, workspace,
+        )
+        if code != OK:
+            # Another state entered the stochastic mode before the event: keep the hazard so far.
+            hazard[0] += rate_start * (t - start)
+            return code, t, steps, out_index, n_active
+    hazard[1] = -1.0
+    n_active = fire_event(t, switch_time, y, p, active, watch, level, cell, birth, death, rng)
+    return OK, t, steps, out_index, max(n_active, 0)
+
+
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def solve_batch(
     params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction,
-    method, out, status, status_time, step_count, stiff_from,
+    level, cell, rng_state, method, out, status, status_time, step_count, stiff_from,
 ):
     """Solve every patient (rows of ``params``) in parallel; ``out`` is (patient, variable, time),
-    so each thread writes one contiguous block."""
+    so each thread writes one contiguous block. ``rng_state`` holds each patient's random
+    stream (4 words; read only for models with stochastic states)."""
     for i in numba.prange(params.shape[0]):
         out[i, :, :] = np.nan  # outputs after a failure stay NaN
         first, last = dose_start[i], dose_start[i + 1]
@@ -361,6 +518,9 @@ def solve_batch(
             max_steps,
             floor,
             extinction,
+            level,
+            cell,
+            rng_state[i],
             method,
             out[i],
         )

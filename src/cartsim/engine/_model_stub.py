@@ -1,6 +1,6 @@
 """The interface a compiled model provides to the solver template (a stand-in model).
 
-Code generation writes, for every model, a module that defines these six names and then
+Code generation writes, for every model, a module that defines these names and then
 appends the solver templates (:mod:`cartsim.engine._dopri5`, :mod:`cartsim.engine._rodas4`,
 :mod:`cartsim.engine._driver`), so numba resolves the model functions statically and can
 cache the compiled solver per model. This stub (exponential decay of one state, no
@@ -14,6 +14,9 @@ import numpy as np
 
 N_STATES = 1
 N_SWITCHES = 0
+N_PARAMS = 1
+#: States simulated as birth-death processes below a level (hybrid mode); 0 prunes that code.
+N_STOCHASTIC = 0
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -39,3 +42,10 @@ def model_observe(t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> No
 @numba.njit(cache=True, error_model="numpy")
 def model_jacobian(t: float, switch_time: float, y: np.ndarray, p: np.ndarray, jac: np.ndarray, dfdt: np.ndarray) -> None:
     jac[0, 0] = -p[0]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def model_stochastic_rates(
+    t: float, switch_time: float, y: np.ndarray, p: np.ndarray, birth: np.ndarray, death: np.ndarray
+) -> None:
+    pass

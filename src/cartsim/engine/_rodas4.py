@@ -108,11 +108,44 @@ def lu_solve(matrix, pivots, vector):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point, y_new, rtol, atol):
+def find_frozen_rows(jac, dfdt, frozen):
+    """Mark the states whose derivative does not depend on any state or on t here (a zero
+    Jacobian row and df/dt = 0); returns whether there is any."""
+    found = False
+    for i in range(N_STATES):
+        zero = dfdt[i] == 0.0
+        if zero:
+            for j in range(N_STATES):
+                if jac[i, j] != 0.0:
+                    zero = False
+                    break
+        frozen[i] = zero
+        found = found or zero
+    return found
+
+
+@numba.njit(cache=True, error_model="numpy")
+def solve_stage(lu, pivots, vector, any_frozen, frozen, saved, h_gamma):
+    """Solve one stage. A frozen state's row of G is its diagonal alone, so its stage is
+    exactly rhs * h * gamma; setting it so keeps a constant state (a state at exactly 0, a
+    cell count held by the hybrid mode) free of the rounding noise pivoting mixes in."""
+    if any_frozen:
+        for i in range(N_STATES):
+            saved[i] = vector[i]
+    lu_solve(lu, pivots, vector)
+    if any_frozen:
+        for i in range(N_STATES):
+            if frozen[i]:
+                vector[i] = saved[i] * h_gamma
+
+
+@numba.njit(cache=True, error_model="numpy")
+def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point, y_new, rtol, atol, frozen, saved):
     """One RODAS4 step from (t, y) with f0 = f(t, y) and ``jac``/``dfdt`` evaluated there.
 
     Fills ``y_new`` and returns the scaled error norm (``inf`` if the iteration matrix is
-    singular or a stage is not finite: the caller then shrinks the step).
+    singular or a stage is not finite: the caller then shrinks the step). ``frozen`` and
+    ``saved`` are work arrays for states whose derivative is locally constant.
     """
     n = N_STATES
     inverse = 1.0 / (h * GAMMA)
@@ -122,45 +155,47 @@ def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point
         lu[i, i] += inverse
     if not lu_factor(lu, pivots):
         return math.inf
+    any_frozen = find_frozen_rows(jac, dfdt, frozen)
+    h_gamma = h * GAMMA
     k1, k2, k3, k4, k5, k6 = stages[0], stages[1], stages[2], stages[3], stages[4], stages[5]
     for j in range(n):
         k1[j] = f0[j] + h * GAMMA * dfdt[j]
-    lu_solve(lu, pivots, k1)
+    solve_stage(lu, pivots, k1, any_frozen, frozen, saved, h_gamma)
     # Stage 2
     for j in range(n):
         point[j] = y[j] + RA21 * k1[j]
     model_rhs(t + ALPHA2 * h, switch_time, point, p, k2)
     for j in range(n):
         k2[j] = k2[j] + (RC21 * k1[j]) / h + h * GAMMA2 * dfdt[j]
-    lu_solve(lu, pivots, k2)
+    solve_stage(lu, pivots, k2, any_frozen, frozen, saved, h_gamma)
     # Stage 3
     for j in range(n):
         point[j] = y[j] + RA31 * k1[j] + RA32 * k2[j]
     model_rhs(t + ALPHA3 * h, switch_time, point, p, k3)
     for j in range(n):
         k3[j] = k3[j] + (RC31 * k1[j] + RC32 * k2[j]) / h + h * GAMMA3 * dfdt[j]
-    lu_solve(lu, pivots, k3)
+    solve_stage(lu, pivots, k3, any_frozen, frozen, saved, h_gamma)
     # Stage 4
     for j in range(n):
         point[j] = y[j] + RA41 * k1[j] + RA42 * k2[j] + RA43 * k3[j]
     model_rhs(t + ALPHA4 * h, switch_time, point, p, k4)
     for j in range(n):
         k4[j] = k4[j] + (RC41 * k1[j] + RC42 * k2[j] + RC43 * k3[j]) / h + h * GAMMA4 * dfdt[j]
-    lu_solve(lu, pivots, k4)
+    solve_stage(lu, pivots, k4, any_frozen, frozen, saved, h_gamma)
     # Stage 5 (at t + h; gamma_5 = 0)
     for j in range(n):
         point[j] = y[j] + RA51 * k1[j] + RA52 * k2[j] + RA53 * k3[j] + RA54 * k4[j]
     model_rhs(t + h, switch_time, point, p, k5)
     for j in range(n):
         k5[j] = k5[j] + (RC51 * k1[j] + RC52 * k2[j] + RC53 * k3[j] + RC54 * k4[j]) / h
-    lu_solve(lu, pivots, k5)
+    solve_stage(lu, pivots, k5, any_frozen, frozen, saved, h_gamma)
     # Stage 6 (at t + h; gamma_6 = 0): its point is the stage-5 point plus K_5
     for j in range(n):
         point[j] = point[j] + k5[j]
     model_rhs(t + h, switch_time, point, p, k6)
     for j in range(n):
         k6[j] = k6[j] + (RC61 * k1[j] + RC62 * k2[j] + RC63 * k3[j] + RC64 * k4[j] + RC65 * k5[j]) / h
-    lu_solve(lu, pivots, k6)
+    solve_stage(lu, pivots, k6, any_frozen, frozen, saved, h_gamma)
     for j in range(n):
         y_new[j] = point[j] + k6[j]
     for j in range(n):

@@ -91,14 +91,36 @@ def check_times(times: Sequence[float] | np.ndarray) -> np.ndarray:
     return array
 
 
+def event_streams(model: Model, ids: Sequence[int], seed: int | None) -> np.ndarray:
+    """Per-patient xoshiro256** states (patients, 4) for the stochastic mode.
+
+    Patient ``i`` uses ``SeedSequence(seed, spawn_key=(i, 2))`` (children 0 and 1 are its
+    parameter and observation-noise streams); without a seed, seed 0. Models without
+    stochastic states get an all-zero array that the kernel never reads.
+    """
+    streams = np.zeros((len(ids), 4), dtype=np.uint64)
+    if any(s.stochastic_below is not None for s in model.states):
+        base = 0 if seed is None else int(seed)
+        for row, patient in enumerate(ids):
+            streams[row] = np.random.SeedSequence(base, spawn_key=(int(patient), 2)).generate_state(4, dtype=np.uint64)
+    return streams
+
+
 def solve(
     model: Model,
     params: np.ndarray,
     times: np.ndarray,
     schedules: Sequence[tuple[Dose, ...]],
     settings: SolverSettings,
+    *,
+    ids: Sequence[int] | None = None,
+    seed: int | None = None,
 ) -> Solution:
-    """Integrate every row of ``params`` (one patient each) over ``times`` with its doses."""
+    """Integrate every row of ``params`` (one patient each) over ``times`` with its doses.
+
+    ``ids`` (default ``0..n-1``) and ``seed`` select each patient's random stream for states
+    in the stochastic mode (``stochastic_below``); deterministic models ignore them.
+    """
     n_patients = params.shape[0]
     if params.shape != (n_patients, len(model.parameters)):
         raise SimulationError(f"`params` must have shape (patients, {len(model.parameters)}), got {params.shape}")
@@ -108,6 +130,15 @@ def solve(
     atol = settings.atol_vector(model)
     floor = np.array([-NEGATIVE_STATE_FACTOR * a if s.nonnegative else -np.inf for s, a in zip(model.states, atol, strict=True)])
     extinction = np.array([s.extinction or 0.0 for s in model.states])
+    level = np.array([s.stochastic_below or 0.0 for s in model.states])
+    cell = np.array([s.cell_amount for s in model.states])
+    patient_ids = list(range(n_patients)) if ids is None else list(ids)
+    if len(patient_ids) != n_patients:
+        raise SimulationError(f"got {len(patient_ids)} patient ids for {n_patients} patients")
+    rows = np.ascontiguousarray(params, dtype=float)
+    if level.any():
+        # The hidden per-state mode flags after the parameters (1: deterministic).
+        rows = np.ascontiguousarray(np.hstack([rows, np.ones((n_patients, len(model.states)))]))
     n_vars = len(model.states) + len(model.observables)
     # (patient, variable, time): each patient's outputs are contiguous for the thread that
     # writes them; Solution.values is the (variable, patient, time) view of it.
@@ -119,7 +150,7 @@ def solve(
     stiff_from = np.full(n_patients, np.nan)
     kernel = load_kernel(model)
     kernel.solve_batch(
-        np.ascontiguousarray(params, dtype=float),
+        rows,
         times,
         *pack_doses(model, schedules),
         float(settings.rtol),
@@ -127,6 +158,9 @@ def solve(
         settings.max_steps,
         floor,
         extinction,
+        level,
+        cell,
+        event_streams(model, patient_ids, seed),
         METHODS[settings.method],
         values,
         status,

@@ -18,7 +18,7 @@ _COMMON_KEYS = {"unit", "description", "source", "symbol"}
 ALLOWED_KEYS = {
     "parameter": _COMMON_KEYS | {"lower", "upper", "omega", "omega2"},
     "intermediate": _COMMON_KEYS | {"observable", "error", "error_sd"},
-    "state": _COMMON_KEYS | {"dose", "nonnegative", "extinction"},
+    "state": _COMMON_KEYS | {"dose", "nonnegative", "extinction", "stochastic_below", "cell_amount"},
     "header": {"name", "citation", "description", "time_unit", "method", "dose"},
 }
 ERROR_KINDS = ("log_additive", "additive", "proportional")
@@ -243,6 +243,17 @@ def _state(derivative: Declaration, initial: Declaration | None, expanded: dict[
         extinction = _number(notes, "extinction", line, math.nan)
         if not math.isfinite(extinction) or extinction <= 0:
             raise ModelSyntaxError(f"`extinction` must be a finite number > 0, got {extinction!r}", line=line)
+    stochastic_below, cell_amount = _stochastic(notes, line)
+    if stochastic_below is not None and extinction is not None:
+        raise ModelSyntaxError(
+            f"state `{derivative.name}` declares both `extinction` and `stochastic_below`; in the stochastic "
+            "mode a state becomes extinct at zero cells, so give only `stochastic_below`",
+            line=line,
+        )
+    if stochastic_below is not None and not _flag(notes, "nonnegative", line, True):
+        raise ModelSyntaxError(
+            f"state `{derivative.name}` counts cells below `stochastic_below`, so it cannot be `nonnegative=False`", line=line
+        )
     assert derivative.expr is not None
     return State(
         name=derivative.name,
@@ -254,9 +265,34 @@ def _state(derivative: Declaration, initial: Declaration | None, expanded: dict[
         dosable=_flag(notes, "dose", line, True),
         nonnegative=_flag(notes, "nonnegative", line, True),
         extinction=extinction,
+        stochastic_below=stochastic_below,
+        cell_amount=cell_amount,
         source=_string(notes, "source", line),
         line=line,
     )
+
+
+def _stochastic(notes: dict[str, AnnotationValue], line: int) -> tuple[float | None, float]:
+    """``stochastic_below`` and ``cell_amount``: both finite and > 0, the level at least one cell."""
+    if "stochastic_below" not in notes:
+        if "cell_amount" in notes:
+            raise ModelSyntaxError("`cell_amount` is used only with `stochastic_below`", line=line)
+        return None, 1.0
+    level = _number(notes, "stochastic_below", line, math.nan)
+    cell = _number(notes, "cell_amount", line, 1.0)
+    for key, value in (("stochastic_below", level), ("cell_amount", cell)):
+        if not math.isfinite(value) or value <= 0:
+            raise ModelSyntaxError(f"`{key}` must be a finite number > 0, got {value!r}", line=line)
+    if level < cell:
+        raise ModelSyntaxError(
+            f"`stochastic_below` ({level:g}) must be at least one cell (`cell_amount` = {cell:g}) in the state's unit",
+            line=line,
+        )
+    if level / cell > 1e9:
+        raise ModelSyntaxError(
+            f"`stochastic_below` is {level / cell:.3g} cells; the stochastic mode is for small counts (at most 1e9)", line=line
+        )
+    return level, cell
 
 
 def _check_uses(declarations: Iterable[Declaration], known: set[str]) -> None:

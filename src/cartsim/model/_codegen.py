@@ -57,6 +57,15 @@ def model_functions_source(model: Model) -> str:
         names[sympy.Symbol(state.name, real=True)] = f"s_{state.name}"
     for intermediate in model.intermediates:
         names[sympy.Symbol(intermediate.name, real=True)] = f"v_{intermediate.name}"
+    # A stochastic state's derivative is multiplied by a hidden flag stored after the
+    # parameters (p[N_PARAMS + j]): 1 while the state is deterministic, 0 while the driver
+    # simulates it as a birth-death process and the ODE must hold it still.
+    derivatives = [s.derivative for s in model.states]
+    for index, state in enumerate(model.states):
+        if state.stochastic_below is not None:
+            flag = sympy.Symbol(f"_deterministic_{index}", real=True)
+            names[flag] = f"p[{len(model.parameters) + index}]"
+            derivatives[index] = flag * state.derivative
     printer = _KernelPrinter(names)
 
     def code(expr: sympy.Expr) -> str:
@@ -65,7 +74,10 @@ def model_functions_source(model: Model) -> str:
     blocks = [
         f"N_STATES = {len(model.states)}",
         f"N_SWITCHES = {len(model.switches)}",
-        _jacobian_function(model, names),
+        f"N_PARAMS = {len(model.parameters)}",
+        f"N_STOCHASTIC = {sum(s.stochastic_below is not None for s in model.states)}",
+        _jacobian_function(model, names, derivatives),
+        _stochastic_function(model, names),
         _function(
             "model_initial(p, y)",
             model,
@@ -85,10 +97,10 @@ def model_functions_source(model: Model) -> str:
         _function(
             "model_rhs(t, switch_time, y, p, dy)",
             model,
-            [s.derivative for s in model.states],
+            derivatives,
             code,
             True,
-            [f"dy[{i}] = {code(s.derivative)}" for i, s in enumerate(model.states)],
+            [f"dy[{i}] = {code(d)}" for i, d in enumerate(derivatives)],
         ),
         _function(
             "model_observe(t, y, p, out)",
@@ -131,7 +143,42 @@ def _needed_intermediates(model: Model, exprs: list[sympy.Expr]):  # type: ignor
     return [i for i in model.intermediates if i.name in needed]
 
 
-def _jacobian_function(model: Model, names: dict[sympy.Symbol, str]) -> str:
+def _expanded_intermediates(model: Model) -> dict[sympy.Symbol, sympy.Expr]:
+    expanded: dict[sympy.Symbol, sympy.Expr] = {}
+    for intermediate in model.intermediates:
+        expanded[sympy.Symbol(intermediate.name, real=True)] = intermediate.expr.xreplace(expanded)
+    return expanded
+
+
+def _stochastic_function(model: Model, names: dict[sympy.Symbol, str]) -> str:
+    """``model_stochastic_rates(t, switch_time, y, p, birth, death)`` for the hybrid mode.
+
+    A stochastic state's derivative is split into its additive terms (products distributed
+    over sums first): at run time every term with a positive value is a birth flux, every
+    negative one a death flux, in the state's unit per day. For Kimmel 2021's tumour
+    ``r_B*B - gamma_B*B*C/(k_B + C)`` this is birth ``r_B*B`` and death by killing.
+    """
+    lines = [KERNEL_DECORATOR, "def model_stochastic_rates(t, switch_time, y, p, birth, death):"]
+    expanded = _expanded_intermediates(model)
+    printer = _KernelPrinter(names)
+    used: set[str] = set()
+    body: list[str] = []
+    for index, state in enumerate(model.states):
+        if state.stochastic_below is None:
+            continue
+        terms = sympy.Add.make_args(sympy.expand_mul(state.derivative.xreplace(expanded), deep=False))
+        body += [f"    birth[{index}] = 0.0", f"    death[{index}] = 0.0"]
+        for term in terms:
+            used |= {str(symbol) for symbol in term.free_symbols}
+            body += [f"    term = {printer.doprint(term)}", "    if term > 0.0:", f"        birth[{index}] += term"]
+            body += ["    elif term < 0.0:", f"        death[{index}] -= term"]
+    lines += [f"    p_{q.name} = p[{i}]" for i, q in enumerate(model.parameters) if q.name in used]
+    lines += [f"    s_{q.name} = y[{i}]" for i, q in enumerate(model.states) if q.name in used]
+    lines += body or ["    pass"]
+    return "\n".join(lines)
+
+
+def _jacobian_function(model: Model, names: dict[sympy.Symbol, str], derivatives: list[sympy.Expr]) -> str:
     """``model_jacobian(t, switch_time, y, p, jac, dfdt)``: df/dy and df/dt, derived symbolically.
 
     The derivatives are taken of the right-hand sides with every intermediate substituted,
@@ -139,10 +186,8 @@ def _jacobian_function(model: Model, names: dict[sympy.Symbol, str]) -> str:
     are written, so the caller zeroes ``jac`` once per patient. ``df/dt`` is the explicit time
     dependence (a switch time is constant within a segment, so it does not count).
     """
-    expanded: dict[sympy.Symbol, sympy.Expr] = {}
-    for intermediate in model.intermediates:
-        expanded[sympy.Symbol(intermediate.name, real=True)] = intermediate.expr.xreplace(expanded)
-    rhs = [state.derivative.xreplace(expanded) for state in model.states]
+    expanded = _expanded_intermediates(model)
+    rhs = [derivative.xreplace(expanded) for derivative in derivatives]
     state_symbols = [sympy.Symbol(state.name, real=True) for state in model.states]
     time = sympy.Symbol(TIME, real=True)
     targets: list[str] = []

@@ -86,6 +86,12 @@ class State:
     nonnegative: bool = True
     #: When the state crosses this value downwards it is set to zero (None: never).
     extinction: float | None = None
+    #: Below this value the state is simulated as a stochastic birth-death process of whole
+    #: cells (hybrid mode, Kimmel 2021); None: always deterministic.
+    stochastic_below: float | None = None
+    #: The amount of one cell in the state's unit (1e-9 for a tumour in mL); used with
+    #: ``stochastic_below``.
+    cell_amount: float = 1.0
     source: str = ""
     line: int = 0
 
