@@ -43,6 +43,7 @@ def simulate_endpoints(
     atol: float | Mapping[str, float] = DEFAULT_ATOL,
     max_steps: int = DEFAULT_MAX_STEPS,
     method: str | None = None,
+    hybrid: bool = True,
     auc_window: tuple[float, float] = (0.0, 28.0),
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: ProgressCallback | None = None,
@@ -62,7 +63,7 @@ def simulate_endpoints(
     ``<name>_auc_<start>_<end>``, plus ``status``, ``status_time``, ``solver_steps`` and
     ``stiff_from``. ``DataFrame.attrs`` holds the units of every column and the provenance.
     """
-    request = prepare(model, times, params, doses, n_patients, patient_ids, seed, rtol, atol, max_steps, method)
+    request = prepare(model, times, params, doses, n_patients, patient_ids, seed, rtol, atol, max_steps, method, hybrid)
     resolved = request.model
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
         raise SimulationError(f"`chunk_size` must be an integer >= 1 (patients), got {chunk_size!r}")

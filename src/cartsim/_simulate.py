@@ -33,6 +33,7 @@ def simulate(
     atol: float | Mapping[str, float] = DEFAULT_ATOL,
     max_steps: int = DEFAULT_MAX_STEPS,
     method: str | None = None,
+    hybrid: bool = True,
 ) -> xr.Dataset:
     """Simulate ``model`` for one or many patients and return a labelled dataset.
 
@@ -62,6 +63,10 @@ def simulate(
     - ``rtol``, ``atol``: local error tolerances; ``atol`` may be a mapping from state name
       to tolerance (in the state's unit).
     - ``max_steps``: solver steps allowed per patient before it is flagged ``max_steps``.
+    - ``hybrid``: states declared ``stochastic_below`` become birth-death processes of whole
+      cells below their level (each patient's events drawn from
+      ``SeedSequence(seed or 0, spawn_key=(patient_id, 2))``); ``False`` keeps them
+      deterministic.
 
     **Returns** an :class:`xarray.Dataset` with dims ``(patient, time)``: one variable per
     state and observable (each with a ``units`` attribute), the per-patient parameters as
@@ -69,7 +74,7 @@ def simulate(
     ``step_too_small``) with ``status_time``, and provenance attributes. A failed patient keeps
     its values up to the failure, NaN after it, and its status says why.
     """
-    request = prepare(model, times, params, doses, n_patients, patient_ids, seed, rtol, atol, max_steps, method)
+    request = prepare(model, times, params, doses, n_patients, patient_ids, seed, rtol, atol, max_steps, method, hybrid)
     model = request.model
     if residual_error and seed is None:
         raise SimulationError("`residual_error=True` needs a `seed` for the observation noise")
@@ -112,6 +117,7 @@ def prepare(
     atol: float | Mapping[str, float],
     max_steps: int,
     method: str | None,
+    hybrid: bool = True,
 ) -> Request:
     """Validate the arguments shared by :func:`simulate` and :func:`simulate_endpoints`."""
     from .models import resolve
@@ -121,7 +127,7 @@ def prepare(
     ids = _patient_ids(n_patients, patient_ids, params)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
         raise SimulationError(f"`seed` must be a non-negative integer or None, got {seed!r}")
-    settings = SolverSettings(rtol=rtol, atol=atol, max_steps=max_steps, method=method or resolved.method)
+    settings = SolverSettings(rtol=rtol, atol=atol, max_steps=max_steps, method=method or resolved.method, hybrid=hybrid)
     typical = typical_parameters(resolved, params, len(ids))
     schedules = per_patient_doses(doses, len(ids))
     check_doses(resolved, schedules, float(time_array[0]), float(time_array[-1]))
@@ -187,10 +193,20 @@ def _dataset(
         "rtol": float(settings.rtol),
         "atol": atol,
         "max_steps": settings.max_steps,
+        "stochastic_mode": _stochastic_mode(model, settings),
         "seed": "none" if seed is None else int(seed),
         "parameters": "typical values" if seed is None else "IIV draws: SeedSequence(seed, spawn_key=(patient,))",
     }
     return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def _stochastic_mode(model: Model, settings: SolverSettings) -> str:
+    stochastic = [s.name for s in model.states if s.stochastic_below is not None]
+    if not stochastic:
+        return "none"
+    if not settings.hybrid:
+        return f"off ({', '.join(stochastic)} deterministic)"
+    return f"{', '.join(stochastic)}: birth-death below their level, events from SeedSequence(seed, spawn_key=(patient, 2))"
 
 
 def _add_residual_error(model: Model, dataset: xr.Dataset, ids: list[int], seed: int) -> None:

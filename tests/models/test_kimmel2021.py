@@ -15,7 +15,8 @@ from cartsim.models import kimmel2021
 
 #: Tight tolerances for reference comparisons; the tumour falls to ~1e-13 mL, so its absolute
 #: tolerance must be far below that for its relative accuracy to hold.
-TIGHT: dict[str, Any] = {"rtol": 1e-10, "atol": {"normal_t": 1e-12, "car_t": 1e-12, "tumour": 1e-22}}
+# Deterministic reference runs: the hybrid stochastic mode is off (tested in the cure tests).
+TIGHT: dict[str, Any] = {"rtol": 1e-10, "atol": {"normal_t": 1e-12, "car_t": 1e-12, "tumour": 1e-22}, "hybrid": False}
 #: 75 % quantile of the standard normal: the IQR of N(0, sigma^2) is 2 * 0.67449 * sigma.
 Z75 = 0.6744897501960817
 
@@ -279,3 +280,59 @@ def test_iiv_population_runs_cleanly(kimmel: cartsim.Model) -> None:
     assert float(result["tumour"].min()) > -10 * atol["tumour"]
     assert np.all(result["car_t"].values > 0)
     assert np.all(result["normal_t"].values > 0)
+
+
+# --- Hybrid stochastic cure (Kimmel 2021 ESM section 5; the engine's `stochastic_below`) ---
+
+
+def test_cure_probability_rises_with_car_t_capacity() -> None:
+    """Published (qualitative, Kimmel 2021): cure probability rises with K_C. Seeded cohorts of
+    500 patients (IIV and tumour events from seed 1, common to all arms) at K_C = 70, 139 and
+    280 cells/uL: the cure fraction increases, and the extreme arms' Wilson 95 % intervals do
+    not overlap."""
+    arms = [kimmel2021.cure_probability(500, seed=1, params={"car_t_capacity": k}) for k in (70.0, 139.0, 280.0)]
+    assert arms[0].probability < arms[1].probability < arms[2].probability
+    assert arms[0].high < arms[2].low
+
+
+def test_cure_probability_falls_with_normal_t_at_infusion() -> None:
+    """Published (qualitative, Kimmel 2021): cure probability falls as more normal T cells are
+    left after lymphodepletion (N(0) = 1, 6, 30 cells/uL; 500 patients, seed 1)."""
+    arms = [kimmel2021.cure_probability(500, seed=1, params={"normal_t_after_lymphodepletion": n}) for n in (1.0, 6.0, 30.0)]
+    assert arms[0].probability > arms[1].probability > arms[2].probability
+    assert arms[0].low > arms[2].high
+
+
+def test_cure_is_weakly_sensitive_to_the_threshold() -> None:
+    """Kimmel 2021 reports outcomes depending only weakly on the switching threshold: moving
+    it from 100 to 1,000 cells changes the cure fraction of the same 1,000 seeded patients by
+    less than 0.02 (the binomial SE of one arm is ~0.016)."""
+    fractions = []
+    for level in ("1e-7", "1e-6"):
+        text = kimmel2021.TEXT.replace("stochastic_below=1e-7", f"stochastic_below={level}")
+        model = cartsim.parse_model(text, name=f"kimmel2021_threshold_{level.replace('-', 'm')}")
+        result = cartsim.simulate(model, times=np.arange(0.0, 366.0), n_patients=1000, seed=1, atol=kimmel2021.HYBRID_TOLERANCES)
+        assert (result["status"].values == "ok").all()
+        fractions.append(float(kimmel2021.outcomes(result)["cured"].mean()))
+    assert max(fractions) - min(fractions) < 0.02
+
+
+def test_outcomes_of_a_hybrid_cohort(kimmel: cartsim.Model) -> None:
+    """Cured patients hold exactly 0 cells from their cure day on; everyone else keeps a
+    positive tumour; the deterministic run of the same patients cures no one."""
+    times = np.arange(0.0, 366.0)
+    hybrid = cartsim.simulate(kimmel, times=times, n_patients=200, seed=4, atol=kimmel2021.HYBRID_TOLERANCES)
+    table = kimmel2021.outcomes(hybrid)
+    tumour = hybrid["tumour"].values
+    assert 0 < table["cured"].sum() < 200
+    for row, (cured, day) in enumerate(zip(table["cured"], table["cure_day"], strict=True)):
+        if cured:
+            assert np.all(tumour[row, times >= day] == 0.0)
+            assert np.all(tumour[row, times < day] > 0.0)
+        else:
+            assert np.all(tumour[row] > 0.0)
+    deterministic = cartsim.simulate(
+        kimmel, times=times, n_patients=200, seed=4, hybrid=False, **{"rtol": TIGHT["rtol"], "atol": TIGHT["atol"]}
+    )
+    assert not kimmel2021.outcomes(deterministic)["cured"].any()
+    assert hybrid.attrs["stochastic_mode"].startswith("tumour: birth-death")

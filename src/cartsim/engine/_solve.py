@@ -42,8 +42,13 @@ class SolverSettings:
     atol: float | Mapping[str, float] = DEFAULT_ATOL
     max_steps: int = DEFAULT_MAX_STEPS
     method: str = "auto"
+    #: Simulate states declared ``stochastic_below`` as birth-death processes below their
+    #: level; False integrates them as plain ODEs (a deterministic reference run).
+    hybrid: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.hybrid, bool):
+            raise SimulationError(f"`hybrid` must be True or False, got {self.hybrid!r}")
         if self.method not in METHODS:
             raise SimulationError(f"`method` must be one of {', '.join(repr(m) for m in METHODS)}, got {self.method!r}")
         if isinstance(self.rtol, bool) or not isinstance(self.rtol, int | float) or not 1e-14 <= self.rtol < 1:
@@ -130,14 +135,15 @@ def solve(
     atol = settings.atol_vector(model)
     floor = np.array([-NEGATIVE_STATE_FACTOR * a if s.nonnegative else -np.inf for s, a in zip(model.states, atol, strict=True)])
     extinction = np.array([s.extinction or 0.0 for s in model.states])
-    level = np.array([s.stochastic_below or 0.0 for s in model.states])
+    level = np.array([(s.stochastic_below or 0.0) if settings.hybrid else 0.0 for s in model.states])
     cell = np.array([s.cell_amount for s in model.states])
     patient_ids = list(range(n_patients)) if ids is None else list(ids)
     if len(patient_ids) != n_patients:
         raise SimulationError(f"got {len(patient_ids)} patient ids for {n_patients} patients")
     rows = np.ascontiguousarray(params, dtype=float)
-    if level.any():
-        # The hidden per-state mode flags after the parameters (1: deterministic).
+    if any(s.stochastic_below is not None for s in model.states):
+        # The hidden per-state mode flags after the parameters (1: deterministic), which the
+        # generated kernel reads whether or not the hybrid mode is on.
         rows = np.ascontiguousarray(np.hstack([rows, np.ones((n_patients, len(model.states)))]))
     n_vars = len(model.states) + len(model.observables)
     # (patient, variable, time): each patient's outputs are contiguous for the thread that
