@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import cartsim
 from cartsim.cli import app
 
 runner = CliRunner()
@@ -18,8 +19,25 @@ def test_models_json() -> None:
     result = runner.invoke(app, ["models", "--json"])
     assert result.exit_code == 0, result.output
     entries = {entry["name"]: entry for entry in json.loads(result.stdout)["models"]}
+    assert sorted(entries) == list(cartsim.models.names())
     assert entries["stein2019"]["observables"] == ["transgene"]
     assert "doi:10.1002/psp4.12388" in entries["stein2019"]["citation"]
+    for entry in entries.values():
+        assert entry["citation"]
+        assert entry["states"]
+        assert entry["method"] in ("auto", "explicit", "stiff")
+        assert entry["solver"].startswith(("dopri5", "rodas4", "auto"))
+        assert entry["scenarios"]
+    assert entries["singh2021"]["method"] == "stiff"
+    assert entries["kimmel2021"]["stochastic_states"] == ["tumour"]
+    assert entries["hardiansyah2019"]["dose"] == "effector_blood"
+
+
+def test_models_table_lists_every_model() -> None:
+    result = runner.invoke(app, ["models"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for name in cartsim.models.names():
+        assert name in result.stdout
 
 
 def test_simulate_stein_json_reports_the_published_numbers() -> None:

@@ -4,6 +4,8 @@ A research and education tool; never use it for clinical decisions.
 """
 
 from . import models as models
+from ._citations import citations as citations
+from ._citations import print_citations as print_citations
 from ._endpoints import simulate_endpoints as simulate_endpoints
 from ._simulate import simulate as simulate
 from ._version import __version__ as __version__
@@ -28,9 +30,11 @@ __all__ = [
     "ParameterError",
     "SimulationError",
     "__version__",
+    "citations",
     "load_model",
     "models",
     "parse_model",
+    "print_citations",
     "simulate",
     "simulate_endpoints",
 ]

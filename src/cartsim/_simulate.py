@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from ._citations import record
 from ._version import __version__
 from .engine import Dose, SolverSettings, check_times, solve
 from .engine._doses import DoseInput, check_doses, per_patient_doses
@@ -123,6 +124,7 @@ def prepare(
     from .models import resolve
 
     resolved = resolve(model)
+    record(resolved)
     time_array = check_times(times)
     ids = _patient_ids(n_patients, patient_ids, params)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):

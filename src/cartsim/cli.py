@@ -20,7 +20,7 @@ from . import models as library
 from ._simulate import simulate
 from .clinical import auc_linear_up_log_down, cmax_tmax
 from .engine import STATUS_NAMES
-from .engine._solve import METHODS
+from .engine._solve import METHOD_DESCRIPTIONS, METHODS
 from .errors import CartsimError
 from .model import Model, load_model
 
@@ -100,6 +100,10 @@ def _describe(model: Model) -> dict[str, Any]:
         "observables": list(model.observable_names),
         "parameters": len(model.parameters),
         "method": model.method,
+        "solver": METHOD_DESCRIPTIONS[model.method],
+        "dose": model.dose or None,
+        "stochastic_states": [s.name for s in model.states if s.stochastic_below is not None],
+        "scenarios": list(library.scenarios(model.name)) if model.name in library.names() else [],
     }
 
 
@@ -115,11 +119,11 @@ def models_command(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="cartsim model library")
-    for column in ("name", "states", "observables", "summary"):
-        table.add_column(column)
+    table = Table(title="cartsim model library", caption="`cartsim models --json` lists states, observables and scenarios")
+    for column in ("name", "summary", "states", "solver"):
+        table.add_column(column, overflow="fold")
     for entry in entries:
-        table.add_row(entry["name"], ", ".join(entry["states"]), ", ".join(entry["observables"]), entry["summary"])
+        table.add_row(entry["name"], entry["summary"], str(len(entry["states"])), entry["method"])
     Console().print(table)
 
 

@@ -3,6 +3,8 @@ computed reference points it declares (models.md; each model's own tests hold th
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from importlib import import_module
 
 import numpy as np
@@ -11,6 +13,7 @@ import pytest
 import cartsim
 from cartsim.models import ReferencePoint, Scenario
 from cartsim.testing import ModelCheckError, check_model
+from tests.conftest import LINEAR_TEXT
 
 EXPECTED = (
     "barros2021",
@@ -86,3 +89,26 @@ def test_computed_reference_points(name: str, point: ReferencePoint) -> None:
     result = scenario.simulate(name, times=times, rtol=1e-10, atol=getattr(module, "ABSOLUTE_TOLERANCES", 1e-12))
     value = float(result[point.variable].sel(time=point.time).values[0])
     assert value == pytest.approx(point.value, rel=point.tolerance)
+
+
+def test_print_citations_lists_the_models_a_script_used() -> None:
+    """A fresh process that simulates two library models and a user model prints cartsim's
+    reference, then each model's, in order of first use, each once."""
+    script = (
+        "import cartsim\n"
+        "cartsim.simulate('singh2021', times=[0.0, 1.0])\n"
+        "cartsim.simulate('stein2019', times=[0.0, 1.0])\n"
+        "cartsim.simulate('singh2021', times=[0.0, 2.0])\n"
+        # The suite's shared linear test model (its kernel is compiled once for the whole suite).
+        f"cartsim.simulate(cartsim.parse_model({LINEAR_TEXT!r}), times=[0.0, 1.0])\n"
+        "cartsim.print_citations()\n"
+    )
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    lines = output.strip().splitlines()
+    assert lines[0].startswith("[1] cartsim ")
+    assert lines[1].startswith("[2] Singh AP")
+    assert "doi:10.1002/psp4.12598" in lines[1]
+    assert lines[2].startswith("[3] Stein AM")
+    assert "doi:10.1002/psp4.12388" in lines[2]
+    assert lines[3] == "[4] model 'linear_two_compartment': no citation declared"
+    assert len(lines) == 4

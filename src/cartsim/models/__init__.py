@@ -11,6 +11,7 @@ import pkgutil
 from functools import cache
 from importlib import import_module
 
+from cartsim._citations import record
 from cartsim.errors import ModelError
 from cartsim.model import Model, parse_model
 
@@ -33,13 +34,22 @@ def get(name: str) -> Model:
         suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
         raise ModelError(f"no library model {name!r}; available: {', '.join(_MODULES)}.{suggestion}")
     module = import_module(f"{__name__}.{name}")
-    return parse_model(module.TEXT, name=name)
+    model = parse_model(module.TEXT, name=name)
+    record(model)
+    return model
 
 
 def summary(name: str) -> str:
     """The first line of the model module's docstring."""
     module = import_module(f"{__name__}.{name}")
     return (module.__doc__ or name).strip().splitlines()[0]
+
+
+def scenarios(name: str) -> dict[str, Scenario]:
+    """The published set-ups of library model ``name`` (the first is its reference curve)."""
+    get(name)  # a clear error for unknown names
+    module = import_module(f"{__name__}.{name}")
+    return dict(getattr(module, "SCENARIOS", {}))
 
 
 def resolve(model: Model | str) -> Model:
@@ -51,4 +61,4 @@ def resolve(model: Model | str) -> Model:
     raise ModelError(f"`model` must be a Model or a library model name, got {type(model).__name__}")
 
 
-__all__ = ["ReferencePoint", "Scenario", "get", "names", "resolve", "summary"]
+__all__ = ["ReferencePoint", "Scenario", "get", "names", "resolve", "scenarios", "summary"]
