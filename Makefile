@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := demo-output
 
-.PHONY: demo test lint typecheck install install-dev bench clean
+.PHONY: demo test lint typecheck install install-dev bench model-pages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench: $(VENV)/.installed-bench
 		fi; \
 	fi
 	$(BIN)/python benchmarks/run.py
+
+# The model library's documentation pages and validation figures, generated from the models.
+model-pages: $(VENV)/.installed
+	$(BIN)/python -m cartsim.models._pages docs/models
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

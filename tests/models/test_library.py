@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from importlib import import_module
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -112,3 +113,15 @@ def test_print_citations_lists_the_models_a_script_used() -> None:
     assert "doi:10.1002/psp4.12388" in lines[2]
     assert lines[3] == "[4] model 'linear_two_compartment': no citation declared"
     assert len(lines) == 4
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_model_page_is_up_to_date(name: str) -> None:
+    """docs/models/<name>.md is generated from the model object (`make model-pages`): the
+    committed page must match what the model produces now, and its figure must exist."""
+    from cartsim.models._pages import model_page
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "models"
+    committed = (docs / f"{name}.md").read_text(encoding="utf-8")
+    assert committed == model_page(name), f"docs/models/{name}.md is stale: run `make model-pages`"
+    assert (docs / "figures" / f"{name}.png").stat().st_size > 10_000

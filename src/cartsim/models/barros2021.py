@@ -54,6 +54,12 @@ from cartsim.engine import Dose
 from ._scenario import ReferencePoint, Scenario
 
 DESCRIPTION = "Effector/memory CAR-T and tumour in mouse xenografts (CARTmath)"
+#: What the model is good for (shown on its documentation page).
+GOOD_FOR = (
+    "Preclinical (mouse xenograft) CAR-T dosing questions: single vs fractionated doses, tumour "
+    "rechallenge and long-term memory protection, IDO-mediated immunosuppression; reproduces the "
+    "CARTmath software's scenarios."
+)
 CITATION = (
     "Barros LRC, Paixão EA, Valli AMP, Naozuka GT, Fassoni AC, Almeida RC. CARTmath - a mathematical model "
     "of CAR-T immunotherapy in preclinical studies of hematological cancers. Cancers 2021;13(12):2941. "

@@ -55,6 +55,12 @@ from __future__ import annotations
 from ._scenario import ReferencePoint, Scenario
 
 DESCRIPTION = "EC50 CAR-T expansion and killing, memory pool and functional cure (review tutorial model, illustrative values)"
+#: What the model is good for (shown on its documentation page).
+GOOD_FOR = (
+    "Teaching the building blocks of CK-PD models (EC50-saturated expansion and killing, a switch at "
+    "Tmax, a persistent pool, a functional-cure factor) with illustrative values; a fast, fully "
+    "specified regression model."
+)
 CITATION = (
     "Chaudhury A, Zhu X, Chu L, Goliaei A, June CH, Kearns JD, Stein AM. Chimeric antigen receptor T cell "
     "therapies: a review of cellular kinetic-pharmacodynamic modeling approaches. J Clin Pharmacol "

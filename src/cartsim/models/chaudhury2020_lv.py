@@ -41,6 +41,12 @@ from __future__ import annotations
 from ._scenario import ReferencePoint, Scenario
 
 DESCRIPTION = "Lotka-Volterra CAR-T expansion and tumour killing (review tutorial model, illustrative values)"
+#: What the model is good for (shown on its documentation page).
+GOOD_FOR = (
+    "Teaching and testing: the simplest target-driven CAR-T expansion and killing model (Lotka- "
+    "Volterra), with a conserved quantity that makes a sharp check of integrator accuracy over long "
+    "horizons."
+)
 CITATION = (
     "Chaudhury A, Zhu X, Chu L, Goliaei A, June CH, Kearns JD, Stein AM. Chimeric antigen receptor T cell "
     "therapies: a review of cellular kinetic-pharmacodynamic modeling approaches. J Clin Pharmacol "

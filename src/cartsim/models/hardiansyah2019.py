@@ -72,6 +72,12 @@ from cartsim.engine import Dose
 from ._scenario import ReferencePoint, Scenario
 
 DESCRIPTION = "QSP model of CAR-T, CLL burden and IL-6/IL-10/IFN-gamma release (CLL)"
+#: What the model is good for (shown on its documentation page).
+GOOD_FOR = (
+    "Linking CAR-T expansion to cytokine release (IL-6, IL-10, IFN-gamma) in CLL and showing that "
+    "peaks track baseline disease burden rather than dose: a mechanistic basis for burden-driven CRS "
+    "risk."
+)
 CITATION = (
     "Hardiansyah D, Ng CM. Quantitative systems pharmacology model of chimeric antigen receptor T-cell "
     "therapy. Clin Transl Sci 2019;12(4):343-349. doi:10.1111/cts.12636"

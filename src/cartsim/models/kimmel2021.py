@@ -104,6 +104,12 @@ if TYPE_CHECKING:
     import xarray as xr
 
 DESCRIPTION = "Normal-T competition, tumour killing and stochastic cure (axi-cel, LBCL)"
+#: What the model is good for (shown on its documentation page).
+GOOD_FOR = (
+    "Studying how lymphodepletion depth and competition with regrowing normal T cells shape CAR-T "
+    "expansion in LBCL, and why cure is a stochastic extinction event: cure probabilities over "
+    "virtual cohorts (hybrid mode), the effect of re-infusion with and without re-lymphodepletion."
+)
 CITATION = (
     "Kimmel GJ, Locke FL, Altrock PM. The roles of T cell competition and stochastic extinction events in "
     "chimeric antigen receptor T cell therapy. Proc R Soc B 2021;288:20210229. doi:10.1098/rspb.2021.0229"

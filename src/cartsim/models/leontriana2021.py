@@ -62,6 +62,12 @@ if TYPE_CHECKING:
     import xarray as xr
 
 DESCRIPTION = "B-ALL with healthy B cells: CAR-T expansion and B-cell aplasia (whole-body cells)"
+#: What the model is good for (shown on its documentation page).
+GOOD_FOR = (
+    "Explaining B-cell aplasia and the early post-infusion dynamics of B-ALL with whole-body cell "
+    "numbers; showing that the infused dose barely changes the CAR-T peak. No B-cell recovery (no "
+    "source term)."
+)
 CITATION = (
     "León-Triana O, Sabir S, Calvo GF, Belmonte-Beitia J, Chulián S, Martínez-Rubio Á, Rosa M, Pérez-Martínez A, "
     "Ramírez-Orellana M, Pérez-García VM. CAR T cell therapy in B-cell acute lymphoblastic leukaemia: insights from "

@@ -59,6 +59,11 @@ from __future__ import annotations
 from ._scenario import ReferencePoint, Scenario
 
 DESCRIPTION = "B-ALL response classes with a CD19- relapse clone (anti-CD19 CAR-T)"
+#: What the model is good for (shown on its documentation page).
+GOOD_FOR = (
+    "Reproducing the response classes of B-ALL after anti-CD19 CAR-T (complete remission, CD19+ "
+    "relapse, CD19- relapse, non-response) and % blasts trajectories from a small mechanistic model."
+)
 CITATION = (
     "Liu L, Ma C, Zhang Z, ..., Chen W. Computational model of CAR T-cell immunotherapy dissects and "
     "predicts leukemia patient responses at remission, resistance, and relapse. J Immunother Cancer 2022 "

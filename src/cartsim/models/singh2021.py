@@ -86,6 +86,12 @@ from cartsim.engine import Dose
 from ._scenario import ReferencePoint, Scenario
 
 DESCRIPTION = "Multiscale PK-PD model of anti-BCMA CAR-T with CAR-BCMA binding (multiple myeloma)"
+#: What the model is good for (shown on its documentation page).
+GOOD_FOR = (
+    "Translational PK-PD of anti-BCMA CAR-T (ide-cel) in myeloma: receptor-antigen binding, "
+    "blood/marrow distribution, M-protein and sBCMA responses, and dose vs tumour-burden comparisons "
+    "with IIV for virtual trials."
+)
 CITATION = (
     "Singh AP, Chen W, Zheng X, Mody H, Carpenter TJ, Zong A, Heald DL. Bench-to-bedside translation of "
     "chimeric antigen receptor (CAR) T cells using a multiscale systems pharmacokinetic-pharmacodynamic "

@@ -42,6 +42,13 @@ from __future__ import annotations
 from ._scenario import ReferencePoint, Scenario
 
 DESCRIPTION = "Multiphasic cellular kinetics of tisagenlecleucel (B-ALL)"
+#: What the model is good for (shown on its documentation page).
+GOOD_FOR = (
+    "Describing and simulating tisagenlecleucel transgene kinetics (expansion, contraction, "
+    "persistence) in B-ALL, with the population IIV and residual error of a published NLME fit: the "
+    "standard starting point for CAR-T cellular-kinetic analyses, NCA comparisons and virtual "
+    "populations of transgene profiles. It has no tumour, no dose effect and no toxicity."
+)
 CITATION = (
     "Stein AM, Grupp SA, Levine JE, et al. Tisagenlecleucel model-based cellular kinetic analysis of "
     "chimeric antigen receptor-T cells. CPT Pharmacometrics Syst Pharmacol 2019;8(5):285-295. "
