@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+import textwrap
 from importlib import import_module
 from pathlib import Path
 from types import ModuleType
@@ -172,7 +173,7 @@ def figure(name: str, path: Path) -> None:
     points = [p for p in module.REFERENCE_POINTS if p.scenario == key]
     shown = list(dict.fromkeys(p.variable for p in points)) or list(model.observable_names or model.state_names)
     shown = shown[:4]
-    figure_, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 3.4), squeeze=False)
+    figure_, axes = plt.subplots(1, len(shown), figsize=(max(6.5, 4.2 * len(shown)), 3.6), squeeze=False)
     for axis, variable in zip(axes[0], shown, strict=True):
         values = result[variable].values[0]
         axis.plot(result["time"].values, values, color="#1f5f99", lw=1.6, label="cartsim")
@@ -194,8 +195,8 @@ def figure(name: str, path: Path) -> None:
         Line2D([], [], ls="none", marker="o", mfc="none", color="#c0392b", label="published"),
     ]
     figure_.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=9)
-    figure_.suptitle(f"{name}: {scenario.description}", fontsize=10)
-    figure_.tight_layout(rect=(0, 0.08, 1, 0.95))
+    figure_.suptitle(textwrap.fill(f"{name}: {scenario.description}", 90), fontsize=9)
+    figure_.tight_layout(rect=(0, 0.08, 1, 0.93))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure_.savefig(path, dpi=90, metadata={"Software": None})
     plt.close(figure_)
