@@ -38,8 +38,10 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# Test files run in parallel, one per core (each new model compiles its kernel once, ~20 s).
+TEST_WORKERS ?= 2
 test: lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The engine benchmark (benchmarks/README.md): several minutes; writes benchmarks/results/DATE.md.
 # R deSolve runs only where Rscript and deSolve exist; BENCH_INSTALL_R=1 installs them (Debian, as root).
