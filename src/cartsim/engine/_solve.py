@@ -103,12 +103,11 @@ def event_streams(model: Model, ids: Sequence[int], seed: int | None) -> np.ndar
     parameter and observation-noise streams); without a seed, seed 0. Models without
     stochastic states get an all-zero array that the kernel never reads.
     """
-    streams = np.zeros((len(ids), 4), dtype=np.uint64)
-    if any(s.stochastic_below is not None for s in model.states):
-        base = 0 if seed is None else int(seed)
-        for row, patient in enumerate(ids):
-            streams[row] = np.random.SeedSequence(base, spawn_key=(int(patient), 2)).generate_state(4, dtype=np.uint64)
-    return streams
+    if not any(s.stochastic_below is not None for s in model.states):
+        return np.zeros((len(ids), 4), dtype=np.uint64)
+    from cartsim.population import EVENT_STREAM, patient_streams
+
+    return patient_streams(0 if seed is None else int(seed), ids, EVENT_STREAM)
 
 
 def solve(

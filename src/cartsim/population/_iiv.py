@@ -2,8 +2,9 @@
 
 Patient ``i`` draws from ``SeedSequence(seed, spawn_key=(i,))``: its values depend on the
 seed and its own id only, never on how many patients are simulated or how they are
-chunked or distributed. The patient's sequence has two children: one for parameters, one
-for residual (observation) error.
+chunked or distributed. The patient's sequence has children: 0 for parameters, 1 for
+residual (observation) error, 2 for the events of stochastic states. The draws are computed
+for a whole chunk in compiled code (:mod:`cartsim.population._streams`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from cartsim.errors import ParameterError
-from cartsim.model import Model, Parameter
+from cartsim.model import Model
+
+from ._streams import child_states, lognormal_parameters, seed_words, standard_normals
 
 #: Draws of eta outside the parameter's bounds are redrawn (a truncated log-normal); a
 #: parameter that needs more redraws than this has a default too close to a bound.
@@ -21,19 +24,18 @@ MAX_REDRAWS = 1000
 
 ParamsInput = Mapping[str, float | Sequence[float] | np.ndarray] | None
 
-
-def patient_streams(seed: int, patient_id: int) -> tuple[np.random.Generator, np.random.Generator]:
-    """The (parameter, observation-noise) generators of one patient.
-
-    They are the two children of ``SeedSequence(seed, spawn_key=(patient_id,))``, built
-    directly as ``spawn_key=(patient_id, 0)`` and ``(patient_id, 1)`` (identical streams to
-    ``.spawn(2)``, at half the cost).
-    """
-    return _stream(seed, patient_id, 0), _stream(seed, patient_id, 1)
+#: The children of a patient's SeedSequence.
+PARAMETER_STREAM, NOISE_STREAM, EVENT_STREAM = 0, 1, 2
 
 
-def _stream(seed: int, patient_id: int, child: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(patient_id, child))))
+def patient_streams(seed: int, patient_ids: Sequence[int], child: int) -> np.ndarray:
+    """(patients, 4) xoshiro256** states of child ``child`` of each patient's
+    ``SeedSequence(seed, spawn_key=(patient,))``: ``generate_state(4, np.uint64)`` of it."""
+    return np.asarray(child_states(seed_words(seed), _ids(patient_ids), child))
+
+
+def _ids(patient_ids: Sequence[int]) -> np.ndarray:
+    return np.asarray([int(i) for i in patient_ids], dtype=np.int64)
 
 
 def typical_parameters(model: Model, params: ParamsInput, n_patients: int) -> np.ndarray:
@@ -81,38 +83,20 @@ def sample_parameters(model: Model, typical: np.ndarray, patient_ids: Sequence[i
     sds = np.array([p.iiv.sd for _, p in variable if p.iiv is not None])
     lower = np.array([p.lower for _, p in variable])
     upper = np.array([p.upper for _, p in variable])
-    count = len(variable)
-    etas = np.empty((len(patient_ids), count))
-    for row, patient_id in enumerate(patient_ids):
-        etas[row] = _stream(seed, int(patient_id), 0).standard_normal(count)
-    values = typical[:, columns] * np.exp(sds * etas)
-    outside = (values < lower) | (values > upper)
-    for redrawn in np.flatnonzero(outside.any(axis=1)):
-        # Rare: replay the patient's stream past its first draws, then redraw in order.
-        generator = _stream(seed, int(patient_ids[int(redrawn)]), 0)
-        generator.standard_normal(count)
-        for index in np.flatnonzero(outside[redrawn]):
-            values[redrawn, index] = _redraw(variable[index][1], typical[redrawn, columns[index]], generator)
+    values, failed = lognormal_parameters(
+        seed_words(seed), _ids(patient_ids), np.ascontiguousarray(typical[:, columns]), sds, lower, upper, MAX_REDRAWS
+    )
+    if (failed >= 0).any():
+        parameter = variable[int(failed[np.flatnonzero(failed >= 0)[0]])][1]
+        raise ParameterError(
+            f"parameter `{parameter.name}`: {MAX_REDRAWS} IIV draws all fell outside "
+            f"[{parameter.lower:g}, {parameter.upper:g}] {parameter.unit}; the typical value is too close to a bound"
+        )
     sampled[:, columns] = values
     return sampled
 
 
-def _redraw(parameter: Parameter, typical: float, generator: np.random.Generator) -> float:
-    assert parameter.iiv is not None
-    for _ in range(MAX_REDRAWS):
-        value = float(typical * np.exp(parameter.iiv.sd * generator.standard_normal()))
-        if parameter.lower <= value <= parameter.upper:
-            return value
-    raise ParameterError(
-        f"parameter `{parameter.name}`: {MAX_REDRAWS} IIV draws all fell outside "
-        f"[{parameter.lower:g}, {parameter.upper:g}] {parameter.unit}; the typical value is too close to a bound"
-    )
-
-
 def residual_noise(seed: int, patient_ids: Sequence[int], shape: tuple[int, int]) -> np.ndarray:
     """Standard normal draws (patients, observables x times) from each patient's noise stream."""
-    noise = np.empty((len(patient_ids), shape[0] * shape[1]))
-    for row, patient_id in enumerate(patient_ids):
-        generator = _stream(seed, int(patient_id), 1)
-        noise[row] = generator.standard_normal(shape[0] * shape[1])
-    return noise.reshape(len(patient_ids), *shape)
+    draws = standard_normals(seed_words(seed), _ids(patient_ids), NOISE_STREAM, shape[0] * shape[1])
+    return np.asarray(draws).reshape(len(patient_ids), *shape)
