@@ -80,8 +80,8 @@ cure probability vs K_C and N(0) (hybrid cohorts)    rises with K_C, falls with 
 cure vs switching threshold (100 vs 1,000 cells)     weak (< 0.02 change)                 published (qualitative)
 ===================================================  ===================================  ==================
 
-Measured (500 IIV patients, seed 1, 365 days): cure fraction 0.59 (95 % CI 0.55-0.63) at the
-typical values; 0.09 at K_C = 70 and 0.98 at K_C = 280 cells/uL; 0.77, 0.20 and 0.03 at
+Measured (500 IIV patients, seed 1, 365 days): cure fraction 0.61 (95 % CI 0.56-0.65) at the
+typical values; 0.08 at K_C = 70 and 0.99 at K_C = 280 cells/uL; 0.79, 0.17 and 0.02 at
 N(0) = 1, 30 and 100 cells/uL. (ZUMA-1 reported 54 % complete responses; the model was not
 fitted to that number.)
 """
