@@ -61,6 +61,9 @@ X_RHS: dict[str, str] = {
     "oscillator": "-k * v",  # with v' = k (x - c): x = c + cos(k t)
     "logistic": "k * x * (1 - x / c)",
     "guarded_division": "-x / c if c > 0 else -x",  # the user guards a division by a parameter
+    # A functional-cure factor (Chaudhury 2020): f stays finite as x -> 0, but its Jacobian is
+    # inf/inf once (c/x)**3 overflows (x < 1e-103 c).
+    "cure_factor": "-k * x + 0.5 * k * x / (1 + (c / x) ** 3)",
 }
 MODE: dict[str, int] = {"constant": 0, **{name: index for index, name in enumerate(X_RHS, start=1)}} | {
     "latent_drain": len(X_RHS) + 1,
@@ -224,6 +227,16 @@ CASES = [
         reference=lambda t: {"x": np.sqrt(1 + 2 * t)},
         status_time=near(2.0),
         doses=(cartsim.Dose("x", 0.0, time=2.0, mode="set"),),
+    ),
+    Case(
+        "non-finite-jacobian-with-finite-rhs",
+        "cure_factor",
+        {"k": 1.0, "c": 1.0, "x0": 1e-120},
+        grid(0, 10, 11),
+        {"*": OK},
+        reference=lambda t: {"x": 1e-120 * np.exp(-t)},
+        why="(c/x)**3 overflows, so the Jacobian is inf/inf while f = -x (1 - 0.5/(1 + inf)) = -x is finite: "
+        "the stiff method takes explicit steps there (values far below atol: absolute accuracy)",
     ),
     Case(
         "guarded-division-by-zero-parameter",

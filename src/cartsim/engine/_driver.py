@@ -302,6 +302,7 @@ def integrate_segment(
     previous_error = 1e-4
     rejected = False
     jacobian_current = False
+    jacobian_finite = True
     while True:
         if steps >= max_steps:
             return MAX_STEPS, t, steps, out_index
@@ -310,10 +311,15 @@ def integrate_segment(
         if last:
             h = stop - t
         stiff = control[0] == STIFF
+        if stiff and not jacobian_current:
+            model_jacobian(t, switch_time, y, p, jac, dfdt)
+            jacobian_current = True
+            jacobian_finite = all_finite(dfdt) and all_finite(jac.ravel())
+        if stiff and not jacobian_finite:
+            # f is finite but its Jacobian is not (e.g. inf/inf in a derivative of (K/u)**h as
+            # u -> 0): take this step with the explicit method rather than fail the patient.
+            stiff = False
         if stiff:
-            if not jacobian_current:
-                model_jacobian(t, switch_time, y, p, jac, dfdt)
-                jacobian_current = True
             error = rodas_step(
                 t, h, switch_time, y, p, k[0], jac, dfdt, lu, pivots, stages, work, y_new, rtol, atol, workspace[13], workspace[14]
             )
