@@ -93,6 +93,15 @@ def record(out, k, t, y, p, observed):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def matrix_finite(matrix):
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            if not math.isfinite(matrix[i, j]):
+                return False
+    return True
+
+
+@numba.njit(cache=True, error_model="numpy")
 def crossing_fraction(y, y_new, dense, levels):
     """Earliest fraction of the step at which a state crosses its level downwards.
 
@@ -314,12 +323,8 @@ def integrate_segment(
         if stiff and not jacobian_current:
             model_jacobian(t, switch_time, y, p, jac, dfdt)
             jacobian_current = True
-            jacobian_finite = all_finite(dfdt) and all_finite(jac.ravel())
-        if stiff and not jacobian_finite:
-            # f is finite but its Jacobian is not (e.g. inf/inf in a derivative of (K/u)**h as
-            # u -> 0): take this step with the explicit method rather than fail the patient.
-            stiff = False
-        if stiff:
+            jacobian_finite = True
+        if stiff and jacobian_finite:
             error = rodas_step(
                 t, h, switch_time, y, p, k[0], jac, dfdt, lu, pivots, stages, work, y_new, rtol, atol, workspace[13], workspace[14]
             )
@@ -327,7 +332,13 @@ def integrate_segment(
                 model_rhs(t + h, switch_time, y_new, p, k[6])
                 if not all_finite(k[6]):
                     error = math.inf
-        else:
+            elif not math.isfinite(error) and not (all_finite(dfdt) and matrix_finite(jac)):
+                # f is finite but its Jacobian is not (e.g. inf/inf in a derivative of (K/u)**h
+                # as u -> 0): take this step with the explicit method rather than fail the patient.
+                jacobian_finite = False
+        if stiff and not jacobian_finite:
+            stiff = False
+        if not stiff:
             error = try_step(t, h, switch_time, y, p, k, y_new, work, rtol, atol)
         steps += 1
         h_min = 16.0 * 2.220446049250313e-16 * max(abs(t), 1.0)

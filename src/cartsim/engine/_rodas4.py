@@ -25,7 +25,7 @@ import math
 import numba
 
 from cartsim.engine._dopri5 import scaled_rms  # <template-import>
-from cartsim.engine._model_stub import N_STATES, model_rhs  # <template-import>
+from cartsim.engine._model_stub import N_STATES, N_STOCHASTIC, model_rhs  # <template-import>
 
 GAMMA = 0.25
 ALPHA2, ALPHA3, ALPHA4 = 0.386, 0.21, 0.63
@@ -125,14 +125,18 @@ def find_frozen_rows(jac, dfdt, frozen):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def solve_stage(lu, pivots, vector, any_frozen, frozen, saved, h_gamma):
-    """Solve one stage. A frozen state's row of G is its diagonal alone, so its stage is
-    exactly rhs * h * gamma; setting it so keeps a constant state (a state at exactly 0, a
-    cell count held by the hybrid mode) free of the rounding noise pivoting mixes in."""
+def keep_rhs(vector, any_frozen, frozen, saved):
+    """Before a stage solve: keep the right-hand sides of the frozen rows."""
     if any_frozen:
         for i in range(N_STATES):
             saved[i] = vector[i]
-    lu_solve(lu, pivots, vector)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def exact_frozen(vector, any_frozen, frozen, saved, h_gamma):
+    """After a stage solve: a frozen state's row of G is its diagonal alone, so its stage is
+    exactly rhs * h * gamma; setting it so keeps a held state (a cell count held by the
+    hybrid mode) free of the rounding noise pivoting mixes in."""
     if any_frozen:
         for i in range(N_STATES):
             if frozen[i]:
@@ -155,47 +159,72 @@ def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point
         lu[i, i] += inverse
     if not lu_factor(lu, pivots):
         return math.inf
-    any_frozen = find_frozen_rows(jac, dfdt, frozen)
+    # Only models with stochastic states hold states still (a zero row); others skip the check.
+    any_frozen = find_frozen_rows(jac, dfdt, frozen) if N_STOCHASTIC > 0 else False
     h_gamma = h * GAMMA
     k1, k2, k3, k4, k5, k6 = stages[0], stages[1], stages[2], stages[3], stages[4], stages[5]
     for j in range(n):
         k1[j] = f0[j] + h * GAMMA * dfdt[j]
-    solve_stage(lu, pivots, k1, any_frozen, frozen, saved, h_gamma)
+    if N_STOCHASTIC > 0:
+        keep_rhs(k1, any_frozen, frozen, saved)
+    lu_solve(lu, pivots, k1)
+    if N_STOCHASTIC > 0:
+        exact_frozen(k1, any_frozen, frozen, saved, h_gamma)
     # Stage 2
     for j in range(n):
         point[j] = y[j] + RA21 * k1[j]
     model_rhs(t + ALPHA2 * h, switch_time, point, p, k2)
     for j in range(n):
         k2[j] = k2[j] + (RC21 * k1[j]) / h + h * GAMMA2 * dfdt[j]
-    solve_stage(lu, pivots, k2, any_frozen, frozen, saved, h_gamma)
+    if N_STOCHASTIC > 0:
+        keep_rhs(k2, any_frozen, frozen, saved)
+    lu_solve(lu, pivots, k2)
+    if N_STOCHASTIC > 0:
+        exact_frozen(k2, any_frozen, frozen, saved, h_gamma)
     # Stage 3
     for j in range(n):
         point[j] = y[j] + RA31 * k1[j] + RA32 * k2[j]
     model_rhs(t + ALPHA3 * h, switch_time, point, p, k3)
     for j in range(n):
         k3[j] = k3[j] + (RC31 * k1[j] + RC32 * k2[j]) / h + h * GAMMA3 * dfdt[j]
-    solve_stage(lu, pivots, k3, any_frozen, frozen, saved, h_gamma)
+    if N_STOCHASTIC > 0:
+        keep_rhs(k3, any_frozen, frozen, saved)
+    lu_solve(lu, pivots, k3)
+    if N_STOCHASTIC > 0:
+        exact_frozen(k3, any_frozen, frozen, saved, h_gamma)
     # Stage 4
     for j in range(n):
         point[j] = y[j] + RA41 * k1[j] + RA42 * k2[j] + RA43 * k3[j]
     model_rhs(t + ALPHA4 * h, switch_time, point, p, k4)
     for j in range(n):
         k4[j] = k4[j] + (RC41 * k1[j] + RC42 * k2[j] + RC43 * k3[j]) / h + h * GAMMA4 * dfdt[j]
-    solve_stage(lu, pivots, k4, any_frozen, frozen, saved, h_gamma)
+    if N_STOCHASTIC > 0:
+        keep_rhs(k4, any_frozen, frozen, saved)
+    lu_solve(lu, pivots, k4)
+    if N_STOCHASTIC > 0:
+        exact_frozen(k4, any_frozen, frozen, saved, h_gamma)
     # Stage 5 (at t + h; gamma_5 = 0)
     for j in range(n):
         point[j] = y[j] + RA51 * k1[j] + RA52 * k2[j] + RA53 * k3[j] + RA54 * k4[j]
     model_rhs(t + h, switch_time, point, p, k5)
     for j in range(n):
         k5[j] = k5[j] + (RC51 * k1[j] + RC52 * k2[j] + RC53 * k3[j] + RC54 * k4[j]) / h
-    solve_stage(lu, pivots, k5, any_frozen, frozen, saved, h_gamma)
+    if N_STOCHASTIC > 0:
+        keep_rhs(k5, any_frozen, frozen, saved)
+    lu_solve(lu, pivots, k5)
+    if N_STOCHASTIC > 0:
+        exact_frozen(k5, any_frozen, frozen, saved, h_gamma)
     # Stage 6 (at t + h; gamma_6 = 0): its point is the stage-5 point plus K_5
     for j in range(n):
         point[j] = point[j] + k5[j]
     model_rhs(t + h, switch_time, point, p, k6)
     for j in range(n):
         k6[j] = k6[j] + (RC61 * k1[j] + RC62 * k2[j] + RC63 * k3[j] + RC64 * k4[j] + RC65 * k5[j]) / h
-    solve_stage(lu, pivots, k6, any_frozen, frozen, saved, h_gamma)
+    if N_STOCHASTIC > 0:
+        keep_rhs(k6, any_frozen, frozen, saved)
+    lu_solve(lu, pivots, k6)
+    if N_STOCHASTIC > 0:
+        exact_frozen(k6, any_frozen, frozen, saved, h_gamma)
     for j in range(n):
         y_new[j] = point[j] + k6[j]
     for j in range(n):
