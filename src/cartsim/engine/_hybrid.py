@@ -25,32 +25,15 @@ chunking, the thread or the number of workers.
 import math
 
 import numba
-import numpy as np
 
 from cartsim.engine._model_stub import N_PARAMS, N_STATES, model_stochastic_rates  # <template-import>
 
+# The generated kernel imports the patient streams' generator (a real import, kept in the
+# kernel module): one xoshiro256** implementation for IIV draws and stochastic events.
+from cartsim.population._streams import xoshiro_uniform as rng_uniform
+
 #: Longest piece (days) over which the hazard integral is accumulated with one trapezoid.
 HAZARD_INTERVAL = 0.1
-_U53 = 1.0 / 9007199254740992.0
-
-
-@numba.njit(cache=True, error_model="numpy")
-def rotate_left(x, k):
-    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
-
-
-@numba.njit(cache=True, error_model="numpy")
-def rng_uniform(state):
-    """xoshiro256** (Blackman & Vigna 2018): a double in [0, 1) from the 4-word state."""
-    result = rotate_left(state[1] * np.uint64(5), 7) * np.uint64(9)
-    shifted = state[1] << np.uint64(17)
-    state[2] ^= state[0]
-    state[3] ^= state[1]
-    state[1] ^= state[2]
-    state[0] ^= state[3]
-    state[2] ^= shifted
-    state[3] = rotate_left(state[3], 45)
-    return float(result >> np.uint64(11)) * _U53
 
 
 @numba.njit(cache=True, error_model="numpy")

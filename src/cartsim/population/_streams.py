@@ -114,7 +114,7 @@ def _rotate_left(x, k):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _uniform(state):  # type: ignore[no-untyped-def]
+def xoshiro_uniform(state):  # type: ignore[no-untyped-def]
     """xoshiro256**: a double in [0, 1)."""
     result = _rotate_left(state[1] * np.uint64(5), 7) * np.uint64(9)
     shifted = state[1] << np.uint64(17)
@@ -130,8 +130,8 @@ def _uniform(state):  # type: ignore[no-untyped-def]
 @numba.njit(cache=True)
 def _normal(state):  # type: ignore[no-untyped-def]
     """A standard normal by Box-Muller (1 - u is in (0, 1], so the logarithm is finite)."""
-    radius = math.sqrt(-2.0 * math.log(1.0 - _uniform(state)))
-    return radius * math.cos(_TWO_PI * _uniform(state))
+    radius = math.sqrt(-2.0 * math.log(1.0 - xoshiro_uniform(state)))
+    return radius * math.cos(_TWO_PI * xoshiro_uniform(state))
 
 
 @numba.njit(cache=True)
