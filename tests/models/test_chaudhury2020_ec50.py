@@ -198,11 +198,11 @@ def test_stress_case_is_correct_or_flagged(first_order: cartsim.Model, method: s
     is), or it is flagged negative_state/non_finite with a status time, with finite values
     before that time.
 
-    Observed (engine at this commit): auto and explicit return "ok" with U > 0 throughout
-    (down to ~3e-227 cells/uL at day 28): a step whose U would be negative gives NaN from
-    ln(U) and is rejected, so the step shrinks instead. "stiff" (RODAS4) is flagged
-    non_finite at ~12.06 days: U ~ 3e-104 there, (Ucrit/U)^3 is ~1e308 and the symbolic
-    Jacobian evaluates inf/inf = NaN, although U itself is still positive."""
+    Observed: auto and explicit return "ok" with U > 0 throughout (down to ~3e-227
+    cells/uL at day 28): a step whose U would be negative gives NaN from ln(U) and is
+    rejected, so the step shrinks instead. From ~12 days (U ~ 3e-104) the symbolic Jacobian
+    is inf/inf = NaN although U is positive; "stiff" then takes explicit steps and also
+    returns "ok" (test_stress_case_stiff_method_survives_a_non_finite_jacobian)."""
     times = np.round(np.arange(0, 281) * 0.1, 10)
     atol = 1e-9  # the default
     result = cartsim.simulate(first_order, times=times, method=method)
@@ -226,6 +226,18 @@ def test_stress_case_default_method_is_correct(first_order: cartsim.Model) -> No
     U > 0 and finite at every output over 28 days, as the exact solution (positive) is."""
     times = np.round(np.arange(0, 281) * 0.1, 10)
     result = cartsim.simulate(first_order, times=times)
+    assert result["status"].values[0] == "ok"
+    tumour = result["tumour"].values[0]
+    assert np.all(np.isfinite(tumour))
+    assert np.all(tumour > 0)
+
+
+def test_stress_case_stiff_method_survives_a_non_finite_jacobian(first_order: cartsim.Model) -> None:
+    """With method="stiff" the Jacobian turns inf/inf once (Ucrit/U)^3 overflows (~day 12)
+    while f stays finite; the engine steps explicitly there instead of flagging the patient
+    non_finite, and U stays positive and finite (it was flagged before this fallback)."""
+    times = np.round(np.arange(0, 281) * 0.1, 10)
+    result = cartsim.simulate(first_order, times=times, method="stiff")
     assert result["status"].values[0] == "ok"
     tumour = result["tumour"].values[0]
     assert np.all(np.isfinite(tumour))

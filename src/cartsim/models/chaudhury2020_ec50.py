@@ -36,6 +36,15 @@ Pitfalls (models.md section 8) and how they are handled:
   year). With these illustrative values U does not tend to 0: once CE has contracted the
   1000-fold suppressed growth brings U back above Ucrit after ~1680 days.
 - The unused second steepness constant h_T = 3 of the BioModels file is left out.
+- Variant (c), first-order expansion (rho = 1 /d, g = 0.3, d = 0.0007, Umax = 100; supplement
+  Eqs S1-S3, not curated), is the review's positivity stress case and is not a library model:
+  its exact solution stays positive, but killing becomes so fast that solver noise at the
+  atol level can push U below zero, where ln(U) and (Ucrit/U)^h are undefined (plain LSODA
+  returns NaN from day 8.4 while reporting success). The tests run it with every method:
+  each patient must end ``ok`` with finite, non-negative values or be flagged with a status
+  and time. cartsim's explicit and automatic methods reject the steps that would make U
+  negative; its stiff method steps explicitly where the Jacobian (inf/inf once (Ucrit/U)^h
+  overflows) is not finite, so all three end ``ok``.
 
 Validation (tests/models/test_chaudhury2020_ec50.py):
 
