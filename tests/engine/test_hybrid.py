@@ -94,28 +94,29 @@ def test_above_the_level_the_state_is_the_ode(birth_death: cartsim.Model) -> Non
     assert np.array_equal(hybrid["cells"].values, ode["cells"].values)
 
 
-def test_falling_through_the_level_switches_to_cells_and_back() -> None:
-    """A declining tumour crosses the level (it is then whole cells) and, after a dose
-    lifts it above the level again, follows the ODE: the stretch after the dose is smooth."""
-    model = cartsim.parse_model(
-        """
-model(name="declining")
-rate = 0.5 | unit="1/day"
-d/dt(tumour) = -rate*tumour | unit="cells", stochastic_below=20
-tumour(0) = 100
-"""
-    )
+def test_falling_through_the_level_switches_to_cells_and_back(birth_death: cartsim.Model) -> None:
+    """A declining population (no births, deaths at 0.5 /day from 300 cells) crosses the level
+    of 100 cells at 2.2 d and is whole cells from then on; a dose of 500 cells at day 10 lifts
+    it above the level again, and it follows the ODE until it falls through 100 again (> 13 d)."""
     times = np.linspace(0.0, 20.0, 201)
-    result = cartsim.simulate(model, times=times, n_patients=20, seed=3, doses=cartsim.Dose("tumour", 500.0, time=10.0))
-    values = result["tumour"].values
-    before = (times > 4.0) & (times < 10.0)  # 100 e^{-t/2} is below 20 after t = 3.2 d
+    result = cartsim.simulate(
+        birth_death,
+        times=times,
+        n_patients=20,
+        seed=3,
+        params={"birth_rate": 0.0, "death_rate": 0.5, "start": 300.0},
+        doses=cartsim.Dose("cells", 500.0, time=10.0),
+    )
+    values = result["cells"].values
+    before = (times > 2.5) & (times < 10.0)
     assert np.array_equal(values[:, before], np.round(values[:, before]))
+    assert np.all(values[:, before] < 100.0)
     after = times > 10.0
-    # Deterministic decay from (dose + cells left) until it falls through 20 again at > 13 d.
     start = values[:, times == 10.0][:, 0]
     expected = start[:, None] * np.exp(-0.5 * (times[after] - 10.0))
     early = after & (times < 13.0)
     np.testing.assert_allclose(values[:, early], expected[:, : early.sum()], rtol=1e-5)
+    assert not np.array_equal(values[:, early], np.round(values[:, early]))
 
 
 def test_same_seed_same_bits_whatever_the_chunking(birth_death: cartsim.Model) -> None:
