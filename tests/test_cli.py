@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -80,3 +81,40 @@ def test_simulate_model_file(tmp_path: Path) -> None:
     assert summary["model"] == "decay"
     assert summary["observables"]["level"]["cmax"] == 8.0
     assert summary["observables"]["level"]["auc_0_28"] == pytest.approx(16 * (1 - 2.718281828459045**-14), rel=1e-6)
+
+
+def test_simulate_runs_the_reference_scenario_of_a_library_model() -> None:
+    """Without --scenario a library model runs its paper's set-up: Hardiansyah 2019 UPN1 with
+    the 10/30/60 % split dose peaks at 2.55e9 CAR-T cells in blood near day 3.8 (models.md
+    section 4; 0.05-day grid of the scenario, so Tmax to the grid)."""
+    result = runner.invoke(app, ["simulate", "hardiansyah2019", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["scenario"] == "upn1"
+    assert summary["days"] == 60.0
+    car_t = summary["observables"]["car_t_blood"]
+    assert car_t["cmax"] == pytest.approx(2.55, rel=5e-3)
+    assert abs(car_t["tmax"] - 3.8) <= 0.1
+
+
+def test_simulate_scenario_none_gives_no_doses() -> None:
+    """--scenario none: typical values and no doses, so Hardiansyah's CAR-T pools stay empty."""
+    result = runner.invoke(app, ["simulate", "hardiansyah2019", "--scenario", "none", "--days", "10", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["scenario"] is None
+    assert summary["observables"]["car_t_blood"]["cmax"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulate", "barros2021", "--scenario", "ex9"], "has no scenario 'ex9'; its scenarios: ex1, .*Did you mean 'ex6'"),
+        (["simulate", "barros2021", "--scenario", "ex1", "--days", "30"], "outside the simulated span"),
+        (["simulate", "examples/models/cart_effector_memory.cartsim", "--scenario", "ex1"], "library models only"),
+    ],
+)
+def test_bad_scenario_is_one_clear_error(args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert re.search(message, result.output), result.output

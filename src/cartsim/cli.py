@@ -5,6 +5,7 @@ Bad input exits with status 2 and one line on stderr that says what is wrong.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import sys
@@ -130,8 +131,20 @@ def models_command(
 @app.command("simulate")
 def simulate_command(
     model: Annotated[str, typer.Argument(help="A library model name (see `cartsim models`) or a model file.")],
-    days: Annotated[float, typer.Option(help="Days to simulate after infusion.")] = 365.0,
-    step: Annotated[float, typer.Option(help="Output grid spacing in days (NCA reads values off this grid).")] = 0.1,
+    days: Annotated[
+        float | None, typer.Option(help="Days to simulate after infusion (default: the scenario's span, else 365).")
+    ] = None,
+    step: Annotated[
+        float | None,
+        typer.Option(help="Output grid spacing in days; NCA reads values off this grid (default: the scenario's, else 0.1)."),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            help="A published set-up of a library model (doses, parameter values, span; see `cartsim models --json`). "
+            "Default: the model's reference set-up; `none` for no doses and typical values."
+        ),
+    ] = None,
     patients: Annotated[int, typer.Option(help="Number of virtual patients.")] = 1,
     seed: Annotated[int | None, typer.Option(help="Seed: patients' parameters are drawn from the model's IIV.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write trajectories to this .csv or .parquet file.")] = None,
@@ -141,7 +154,18 @@ def simulate_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object.")] = False,
 ) -> None:
-    """Simulate MODEL and summarise Cmax, Tmax and AUC0-28 of each observable."""
+    """Simulate MODEL and summarise Cmax, Tmax and AUC0-28 of each observable.
+
+    A library model runs its reference set-up (the paper's doses and parameter values) unless
+    --scenario says otherwise.
+    """
+    try:
+        setup = _scenario(model, scenario)
+    except CartsimError as error:
+        _fail(str(error))
+        return
+    days = days if days is not None else (setup.end if setup is not None else 365.0)
+    step = step if step is not None else (setup.step if setup is not None else 0.1)
     for name, value, low in (("--days", days, 0.0), ("--step", step, 0.0)):
         if not math.isfinite(value) or value <= low:
             _fail(f"{name} must be a number of days > 0, got {value:g}")
@@ -163,7 +187,17 @@ def simulate_command(
         times = np.round(np.arange(count + 1) * step, 10)
         if times[-1] < days - 1e-9:
             times = np.append(times, days)
-        dataset = simulate(resolved, times=times, n_patients=patients, seed=seed, method=method)
+        doses = setup.doses if setup is not None else ()
+        params = dict(setup.params) if setup is not None else {}
+        dataset = simulate(
+            resolved,
+            times=times,
+            n_patients=patients,
+            seed=seed,
+            method=method,
+            params=params or None,
+            doses=list(doses) or None,
+        )
     except CartsimError as error:
         _fail(str(error))
         return
@@ -179,10 +213,35 @@ def simulate_command(
 
         plt.close(figure)
     summary = _summary(resolved, dataset, days, step, seed)
+    summary["scenario"] = _scenario_name(model, setup)
     if as_json:
         typer.echo(json.dumps(summary))
     else:
         _print_summary(summary, out, plot)
+
+
+def _scenario(model: str, name: str | None) -> library.Scenario | None:
+    """The set-up to run: the named scenario, the library model's first one, or none."""
+    if name == "none":
+        return None
+    if model not in library.names():
+        if name is not None:
+            raise CartsimError(f"--scenario applies to library models only; {model!r} is a model file")
+        return None
+    scenarios = library.scenarios(model)
+    if name is None:
+        return next(iter(scenarios.values()), None)
+    if name not in scenarios:
+        hint = difflib.get_close_matches(name, list(scenarios), n=1)
+        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise CartsimError(f"model {model!r} has no scenario {name!r}; its scenarios: {', '.join(scenarios)}, none.{suggestion}")
+    return scenarios[name]
+
+
+def _scenario_name(model: str, setup: library.Scenario | None) -> str | None:
+    if setup is None:
+        return None
+    return next(key for key, value in library.scenarios(model).items() if value is setup)
 
 
 def _resolve_model(name: str) -> Model:
@@ -237,7 +296,8 @@ def _print_summary(summary: dict[str, Any], out: Path | None, plot: Path | None)
     from rich.table import Table
 
     console = Console()
-    title = f"{summary['model']}: {summary['n_patients']} patient(s), {summary['days']:g} days"
+    setup = f", scenario {summary['scenario']}" if summary.get("scenario") else ""
+    title = f"{summary['model']}{setup}: {summary['n_patients']} patient(s), {summary['days']:g} days"
     table = Table(title=title)
     for column in ("output", "unit", "Cmax", "Tmax [day]", "AUC0-28"):
         table.add_column(column)
