@@ -5,7 +5,6 @@ Bad input exits with status 2 and one line on stderr that says what is wrong.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import sys
@@ -22,7 +21,7 @@ from ._simulate import simulate
 from .clinical import auc_linear_up_log_down, cmax_tmax
 from .engine import STATUS_NAMES
 from .engine._solve import METHOD_DESCRIPTIONS, METHODS
-from .errors import CartsimError
+from .errors import CartsimError, did_you_mean
 from .model import Model, load_model
 
 
@@ -232,9 +231,8 @@ def _scenario(model: str, name: str | None) -> library.Scenario | None:
     if name is None:
         return next(iter(scenarios.values()), None)
     if name not in scenarios:
-        hint = difflib.get_close_matches(name, list(scenarios), n=1)
-        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
-        raise CartsimError(f"model {model!r} has no scenario {name!r}; its scenarios: {', '.join(scenarios)}, none.{suggestion}")
+        choices = f"{', '.join(scenarios)}, none.{did_you_mean(name, scenarios)}"
+        raise CartsimError(f"model {model!r} has no scenario {name!r}; its scenarios: {choices}")
     return scenarios[name]
 
 

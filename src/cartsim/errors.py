@@ -18,6 +18,9 @@ A patient whose integration fails is *not* an exception: it is flagged in the re
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class CartsimError(Exception):
     """Base class of every error cartsim raises on purpose."""
@@ -53,3 +56,11 @@ class SimulationError(CartsimError):
 
 class ClinicalDataError(CartsimError, ValueError):
     """Clinical data are invalid: a value out of range, a wrong order, an unknown category."""
+
+
+def did_you_mean(name: str, known: Iterable[str], *, code: bool = False) -> str:
+    """`` Did you mean 'x'?`` for the closest known name (backquoted with ``code``), or ""."""
+    hint = difflib.get_close_matches(str(name), list(known), n=1)
+    if not hint:
+        return ""
+    return f" Did you mean `{hint[0]}`?" if code else f" Did you mean {hint[0]!r}?"

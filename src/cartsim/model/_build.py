@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sympy
 
-from cartsim.errors import ModelError, ModelSyntaxError
+from cartsim.errors import ModelError, ModelSyntaxError, did_you_mean
 
 from ._symbols import IIV, Intermediate, Parameter, ResidualError, State
 from ._syntax import TIME, AnnotationValue, Declaration, NameUse
@@ -108,8 +107,7 @@ def _checked_keys(declaration: Declaration, kind: str) -> dict[str, AnnotationVa
     allowed = ALLOWED_KEYS[kind]
     for key in declaration.annotations:
         if key not in allowed:
-            hint = difflib.get_close_matches(key, allowed, n=1)
-            suggestion = f" Did you mean `{hint[0]}`?" if hint else ""
+            suggestion = did_you_mean(key, allowed, code=True)
             raise ModelSyntaxError(
                 f"unknown annotation `{key}` for a {kind}; allowed: {', '.join(sorted(allowed))}.{suggestion}",
                 line=declaration.line,
@@ -305,8 +303,7 @@ def _check_uses(declarations: Iterable[Declaration], known: set[str]) -> None:
 
 
 def _unknown(use: NameUse, known: set[str]) -> str:
-    hint = difflib.get_close_matches(use.name, known, n=1)
-    suggestion = f" Did you mean `{hint[0]}`?" if hint else ""
+    suggestion = did_you_mean(use.name, known, code=True)
     return (
         f"line {use.line}, column {use.column}: unknown symbol `{use.name}`; it is not a parameter, "
         f"intermediate or state of this model.{suggestion}"

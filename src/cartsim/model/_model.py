@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy
 
-from cartsim.errors import ModelError, ModelSyntaxError, ParameterError
+from cartsim.errors import ModelError, ModelSyntaxError, ParameterError, did_you_mean
 
 from ._build import build
 from ._symbols import Intermediate, Parameter, State
@@ -178,9 +177,7 @@ def _dose_target(name: str, parameters: tuple[Parameter, ...], states: tuple[Sta
                 raise ModelSyntaxError(f"model `dose` names state {name!r}, which is declared `dose=False`")
             return name
     known = [p.name for p in parameters] + [s.name for s in states]
-    hint = difflib.get_close_matches(name, known, n=1)
-    suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
-    raise ModelSyntaxError(f"model `dose` must name a state or a parameter, got {name!r}.{suggestion}")
+    raise ModelSyntaxError(f"model `dose` must name a state or a parameter, got {name!r}.{did_you_mean(name, known)}")
 
 
 def _method(value: object) -> str:
@@ -204,6 +201,4 @@ def load_model(path: str | Path) -> Model:
 
 
 def _unknown(kind: str, name: str, model: str, known: tuple[str, ...]) -> str:
-    hint = difflib.get_close_matches(name, known, n=1)
-    suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
-    return f"model {model!r} has no {kind} {name!r}; its {kind}s are: {', '.join(known) or 'none'}.{suggestion}"
+    return f"model {model!r} has no {kind} {name!r}; its {kind}s are: {', '.join(known) or 'none'}.{did_you_mean(name, known)}"

@@ -6,13 +6,12 @@ text in the model language, its citation, and its validation numbers in the docs
 
 from __future__ import annotations
 
-import difflib
 import pkgutil
 from functools import cache
 from importlib import import_module
 
 from cartsim._citations import record
-from cartsim.errors import ModelError
+from cartsim.errors import ModelError, did_you_mean
 from cartsim.model import Model, parse_model
 
 from ._scenario import ReferencePoint, Scenario
@@ -30,9 +29,7 @@ def names() -> tuple[str, ...]:
 def get(name: str) -> Model:
     """The library model called ``name`` (e.g. ``"stein2019"``)."""
     if name not in _MODULES:
-        hint = difflib.get_close_matches(str(name), _MODULES, n=1)
-        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
-        raise ModelError(f"no library model {name!r}; available: {', '.join(_MODULES)}.{suggestion}")
+        raise ModelError(f"no library model {name!r}; available: {', '.join(_MODULES)}.{did_you_mean(name, _MODULES)}")
     module = import_module(f"{__name__}.{name}")
     model = parse_model(module.TEXT, name=name)
     record(model)
