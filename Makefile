@@ -57,7 +57,7 @@ bench: $(VENV)/.installed-bench
 
 # The model library's documentation pages and validation figures, generated from the models.
 model-pages: $(VENV)/.installed
-	$(BIN)/python -m cartsim.models._pages docs/models
+	$(BIN)/python -m cartsim.report.model_pages docs/models
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

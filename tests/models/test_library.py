@@ -119,7 +119,7 @@ def test_print_citations_lists_the_models_a_script_used() -> None:
 def test_model_page_is_up_to_date(name: str) -> None:
     """docs/models/<name>.md is generated from the model object (`make model-pages`): the
     committed page must match what the model produces now, and its figure must exist."""
-    from cartsim.models._pages import model_page
+    from cartsim.report.model_pages import model_page
 
     docs = Path(__file__).resolve().parents[2] / "docs" / "models"
     committed = (docs / f"{name}.md").read_text(encoding="utf-8")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from cartsim.engine._streams import seed_words, standard_normals
 from cartsim.population import EVENT_STREAM, NOISE_STREAM, PARAMETER_STREAM, patient_streams
-from cartsim.population._streams import seed_words, standard_normals
 
 PATIENTS = [0, 1, 2, 17, 4095, 2**31 - 1, 2**32, 2**32 + 3, 10**12]
 

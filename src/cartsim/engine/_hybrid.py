@@ -30,7 +30,7 @@ from cartsim.engine._model_stub import N_PARAMS, N_STATES, model_stochastic_rate
 
 # The generated kernel imports the patient streams' generator (a real import, kept in the
 # kernel module): one xoshiro256** implementation for IIV draws and stochastic events.
-from cartsim.population._streams import xoshiro_uniform as rng_uniform
+from cartsim.engine._streams import xoshiro_uniform as rng_uniform
 
 #: Longest piece (days) over which the hazard integral is accumulated with one trapezoid.
 HAZARD_INTERVAL = 0.1

@@ -14,6 +14,7 @@ from cartsim.model import Model
 from ._codes import AUTO, EXPLICIT, NOT_RUN, STIFF
 from ._doses import Dose, check_doses, pack_doses
 from ._kernel import load_kernel
+from ._streams import EVENT_STREAM, patient_streams
 
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-9
@@ -105,8 +106,6 @@ def event_streams(model: Model, ids: Sequence[int], seed: int | None) -> np.ndar
     """
     if not any(s.stochastic_below is not None for s in model.states):
         return np.zeros((len(ids), 4), dtype=np.uint64)
-    from cartsim.population import EVENT_STREAM, patient_streams
-
     return patient_streams(0 if seed is None else int(seed), ids, EVENT_STREAM)
 
 

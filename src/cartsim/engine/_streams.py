@@ -13,9 +13,13 @@ standard normals come from it by the Box-Muller transform, one normal per two un
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numba
 import numpy as np
+
+#: The children of a patient's SeedSequence.
+PARAMETER_STREAM, NOISE_STREAM, EVENT_STREAM = 0, 1, 2
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _INIT_A = np.uint64(0x43B0D7E5)
@@ -41,6 +45,17 @@ def seed_words(seed: int) -> np.ndarray:
         value >>= 32
     words += [0] * max(0, _POOL_SIZE - len(words))
     return np.array(words, dtype=np.uint64)
+
+
+def patient_ids_array(patient_ids: Sequence[int]) -> np.ndarray:
+    """Patient ids as the int64 array the compiled functions take."""
+    return np.asarray([int(i) for i in patient_ids], dtype=np.int64)
+
+
+def patient_streams(seed: int, patient_ids: Sequence[int], child: int) -> np.ndarray:
+    """(patients, 4) xoshiro256** states of child ``child`` of each patient's
+    ``SeedSequence(seed, spawn_key=(patient,))``: ``generate_state(4, np.uint64)`` of it."""
+    return np.asarray(child_states(seed_words(seed), patient_ids_array(patient_ids), child))
 
 
 @numba.njit(cache=True)

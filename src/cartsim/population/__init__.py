@@ -1,9 +1,10 @@
 """Virtual patients: per-patient parameters with inter-individual variability."""
 
-from ._iiv import EVENT_STREAM as EVENT_STREAM
-from ._iiv import NOISE_STREAM as NOISE_STREAM
-from ._iiv import PARAMETER_STREAM as PARAMETER_STREAM
-from ._iiv import patient_streams as patient_streams
+from cartsim.engine._streams import EVENT_STREAM as EVENT_STREAM
+from cartsim.engine._streams import NOISE_STREAM as NOISE_STREAM
+from cartsim.engine._streams import PARAMETER_STREAM as PARAMETER_STREAM
+from cartsim.engine._streams import patient_streams as patient_streams
+
 from ._iiv import residual_noise as residual_noise
 from ._iiv import sample_parameters as sample_parameters
 from ._iiv import typical_parameters as typical_parameters

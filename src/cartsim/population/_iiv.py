@@ -4,7 +4,7 @@ Patient ``i`` draws from ``SeedSequence(seed, spawn_key=(i,))``: its values depe
 seed and its own id only, never on how many patients are simulated or how they are
 chunked or distributed. The patient's sequence has children: 0 for parameters, 1 for
 residual (observation) error, 2 for the events of stochastic states. The draws are computed
-for a whole chunk in compiled code (:mod:`cartsim.population._streams`).
+for a whole chunk in compiled code (:mod:`cartsim.engine._streams`).
 """
 
 from __future__ import annotations
@@ -13,30 +13,16 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from cartsim.engine._streams import NOISE_STREAM, lognormal_parameters, seed_words, standard_normals
+from cartsim.engine._streams import patient_ids_array as _ids
 from cartsim.errors import ParameterError
 from cartsim.model import Model
-
-from ._streams import child_states, lognormal_parameters, seed_words, standard_normals
 
 #: Draws of eta outside the parameter's bounds are redrawn (a truncated log-normal); a
 #: parameter that needs more redraws than this has a default too close to a bound.
 MAX_REDRAWS = 1000
 
 ParamsInput = Mapping[str, float | Sequence[float] | np.ndarray] | None
-
-#: The children of a patient's SeedSequence.
-PARAMETER_STREAM, NOISE_STREAM, EVENT_STREAM = 0, 1, 2
-
-
-def patient_streams(seed: int, patient_ids: Sequence[int], child: int) -> np.ndarray:
-    """(patients, 4) xoshiro256** states of child ``child`` of each patient's
-    ``SeedSequence(seed, spawn_key=(patient,))``: ``generate_state(4, np.uint64)`` of it."""
-    return np.asarray(child_states(seed_words(seed), _ids(patient_ids), child))
-
-
-def _ids(patient_ids: Sequence[int]) -> np.ndarray:
-    return np.asarray([int(i) for i in patient_ids], dtype=np.int64)
-
 
 def typical_parameters(model: Model, params: ParamsInput, n_patients: int) -> np.ndarray:
     """A (patients, parameters) array of typical values with the user's overrides applied."""

@@ -1,6 +1,6 @@
 """Documentation pages of the library models, generated from the model objects.
 
-``python -m cartsim.models._pages docs/models`` (``make model-pages``) writes one Markdown page
+``python -m cartsim.report.model_pages docs/models`` (``make model-pages``) writes one Markdown page
 per model (equations from :meth:`Model.latex`, the parameter table with sources, scenarios,
 the validation numbers as reproduced) and its validation figure (the reference scenario's
 curves with the published and computed points). A test keeps the committed pages in step
@@ -21,9 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cartsim.model import Model
-
-from . import get, names
-from ._scenario import ReferencePoint
+from cartsim.models import ReferencePoint, get, names
 
 if TYPE_CHECKING:
     import xarray as xr
