@@ -156,3 +156,16 @@ def test_time_derivative_enters_the_stiff_method() -> None:
     # x' = -50 (x - e^-t), x(0) = 0:  x = 50/49 (e^-t - e^-50t)
     expected = 50 / 49 * (np.exp(-times) - np.exp(-50 * times))
     assert max_relative_error(result["x"].values[0], expected, floor=1e-9) <= 1e-6
+
+
+@pytest.mark.parametrize("method", ["stiff", "auto"])
+def test_a_population_of_zero_stays_exactly_zero(method: str) -> None:
+    """CARTmath (Leon-Triana 2021) with no CAR-T: d(car_t)/dt is car_t times a rate, so car_t = 0
+    is an invariant of the ODE and must hold exactly. The stiff method's pivoted LU solve used
+    to mix ~1e-17 relative rounding from the 1e11-cell leukaemia row into the car_t stage; the
+    CAR-T population then grew from that noise to ~6e10 cells (stiff) or to NaN (auto)."""
+    model = cartsim.models.get("leontriana2021")
+    result = cartsim.simulate(model, times=np.arange(0.0, 200.0), method=method, params={"infused_dose": 0.0})
+    assert str(result["status"].values[0]) == "ok"
+    assert np.all(result["car_t"].values == 0.0)
+    assert np.all(result["leukaemia"].values[0, 1:] > result["leukaemia"].values[0, 0])

@@ -337,3 +337,10 @@ def test_outcomes_of_a_hybrid_cohort(kimmel: cartsim.Model) -> None:
     )
     assert not kimmel2021.outcomes(deterministic)["cured"].any()
     assert hybrid.attrs["stochastic_mode"].startswith("tumour: birth-death")
+    # A deterministic tumour that underflows to 0.0 (it can, after ~1e-320 cells) is no cure;
+    # the same zeros in a hybrid result are.
+    underflowed = deterministic.copy(deep=True)
+    underflowed["tumour"].values[0, times >= 300] = 0.0
+    assert not kimmel2021.outcomes(underflowed)["cured"].iloc[0]
+    underflowed.attrs["stochastic_mode"] = hybrid.attrs["stochastic_mode"]
+    assert kimmel2021.outcomes(underflowed)["cure_day"].iloc[0] == 300.0

@@ -64,9 +64,9 @@ from cartsim.engine._model_stub import (  # <template-import>
 from cartsim.engine._rodas4 import (  # <template-import>
     ROS_FAC_MAX,
     ROS_FAC_MIN,
-    ROS_ORDER,
     ROS_SAFETY,
     prepare_rodas_dense,
+    rodas_error_factor,
     rodas_step,
 )
 
@@ -78,8 +78,9 @@ STIFFNESS_RATIO = 2.0
 STIFFNESS_CHECK_INTERVAL = 4
 #: Consecutive positive checks before AUTO switches to the stiff method.
 STIFF_CHECKS_TO_SWITCH = 3
-#: Power iterations per spectral-radius estimate.
-POWER_ITERATIONS = 8
+#: Power iterations per spectral-radius estimate. Each estimate starts from the last one's
+#: vector: the dominant direction changes slowly, so a few iterations keep it converged.
+POWER_ITERATIONS = 3
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -170,10 +171,11 @@ def solve_patient(
         np.zeros(n),  # birth fluxes (hybrid mode)
         np.zeros(n),  # death fluxes (hybrid mode)
         np.zeros(1),  # hybrid mode: the step size to start the next piece with (0: estimate one)
-        np.zeros(n, dtype=np.bool_),  # stiff method: states whose derivative is locally constant
-        np.empty(n),  # stiff method: stage right-hand sides of those states
+        np.zeros(n, dtype=np.bool_),  # stiff method: states whose derivative depends on no other state
+        np.empty(n),  # stiff method: a stage's right-hand side, kept for those states
+        np.full(n, 1.0 / math.sqrt(n)),  # method AUTO: the power iteration's vector, kept between checks
     )
-    # control: [current method (EXPLICIT or STIFF), positive stiffness checks in a row, accepted steps]
+    # control: [current method (EXPLICIT or STIFF), stiff-looking steps, non-stiff steps in a row]
     control = np.zeros(3, dtype=np.int64)
     control[0] = STIFF if method == STIFF else EXPLICIT
     stiff_since = np.full(1, math.nan)
@@ -251,13 +253,14 @@ def solve_patient(
     return OK, math.nan, steps, stiff_since[0]
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting in this hot function, which allocates nothing; numba
+# would otherwise count every array argument up and down atomically on each call.
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
 def spectral_radius(matrix, vector, product):
-    """Estimate the largest |eigenvalue| of ``matrix`` by power iteration (a few steps suffice
-    to tell a stability-limited step from an accuracy-limited one)."""
+    """Estimate the largest |eigenvalue| of ``matrix`` by power iteration from ``vector`` (a
+    unit vector, left at the new estimate's direction). A few steps suffice to tell a
+    stability-limited step from an accuracy-limited one."""
     n = N_STATES
-    for j in range(n):
-        vector[j] = 1.0 / math.sqrt(n)
     estimate = 0.0
     for _ in range(POWER_ITERATIONS):
         norm = 0.0
@@ -269,6 +272,9 @@ def spectral_radius(matrix, vector, product):
             norm += total * total
         norm = math.sqrt(norm)
         if norm == 0.0 or not math.isfinite(norm):
+            # Restart from the uniform direction next time.
+            for j in range(n):
+                vector[j] = 1.0 / math.sqrt(n)
             return norm
         estimate = norm
         for j in range(n):
@@ -276,7 +282,9 @@ def spectral_radius(matrix, vector, product):
     return estimate
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting in this hot function, which allocates nothing; numba
+# would otherwise count every array argument up and down atomically on each call.
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
 def record_until(limit, t, h, y, p, times, out_index, out, dense, observed, point):
     """Record the outputs strictly before ``limit`` from the current step's dense output."""
     while out_index < times.shape[0] and times[out_index] < limit:
@@ -297,18 +305,20 @@ def integrate_segment(
     stochastic level (``watch``; only models with stochastic states watch any).
     """
     y_new, work, k, dense, stages, jac, lu, pivots, dfdt, observed = workspace[:10]
+    # Views taken once per segment: each view taken in the loop costs an atomic reference count.
+    f_start, f_end, decoupled, stage_rhs, power_vector = k[0], k[6], workspace[13], workspace[14], workspace[15]
     n = N_STATES
     stop_inner = stop - time_tolerance(stop)
-    model_rhs(t, switch_time, y, p, k[0])
-    if not all_finite(k[0]):
+    model_rhs(t, switch_time, y, p, f_start)
+    if not all_finite(f_start):
         return NON_FINITE, t, steps, out_index
-    h = initial_step(t, stop - t, switch_time, y, k[0], p, rtol, atol, work, k[1])
+    h = initial_step(t, stop - t, switch_time, y, f_start, p, rtol, atol, work, k[1])
     step_hint = workspace[12]
     segment_start = t
     if N_STOCHASTIC > 0 and step_hint[0] > 0.0:
         # Hybrid pieces follow each other with a one-cell change: keep the step size going.
         h = step_hint[0]
-    previous_error = 1e-4
+    log_previous_error = math.log(1e-4)
     rejected = False
     jacobian_current = False
     jacobian_finite = True
@@ -326,11 +336,11 @@ def integrate_segment(
             jacobian_finite = True
         if stiff and jacobian_finite:
             error = rodas_step(
-                t, h, switch_time, y, p, k[0], jac, dfdt, lu, pivots, stages, work, y_new, rtol, atol, workspace[13], workspace[14]
+                t, h, switch_time, y, p, f_start, jac, dfdt, lu, pivots, stages, work, y_new, rtol, atol, decoupled, stage_rhs
             )
             if math.isfinite(error) and error <= 1.0:
-                model_rhs(t + h, switch_time, y_new, p, k[6])
-                if not all_finite(k[6]):
+                model_rhs(t + h, switch_time, y_new, p, f_end)
+                if not all_finite(f_end):
                     error = math.inf
             elif not math.isfinite(error) and not (all_finite(dfdt) and matrix_finite(jac)):
                 # f is finite but its Jacobian is not (e.g. inf/inf in a derivative of (K/u)**h
@@ -350,9 +360,9 @@ def integrate_segment(
             continue
         if error > 1.0:
             if stiff:
-                h = h * max(ROS_FAC_MIN, ROS_SAFETY * error ** (-1.0 / ROS_ORDER))
+                h = h * max(ROS_FAC_MIN, ROS_SAFETY * rodas_error_factor(error))
             else:
-                h = h / min(1.0 / FAC_MIN, error**EXPONENT / SAFETY)
+                h = h / min(1.0 / FAC_MIN, math.exp(EXPONENT * math.log(error)) / SAFETY)
             rejected = True
             if h < h_min:
                 return STEP_TOO_SMALL, t, steps, out_index
@@ -391,14 +401,14 @@ def integrate_segment(
             if t_cross >= stop_inner:
                 return OK, stop, steps, out_index
             t = t_cross
-            model_rhs(t, switch_time, y, p, k[0])
+            model_rhs(t, switch_time, y, p, f_start)
             jacobian_current = False
             continue
         t_next = stop if last else t + h
         out_index = record_until(min(t_next, stop_inner), t, h, y, p, times, out_index, out, dense, observed, work)
         for j in range(n):
             y[j] = y_new[j]
-            k[0, j] = k[6, j]
+            f_start[j] = f_end[j]
         t = t_next
         jacobian_current = False
         if last:
@@ -410,7 +420,7 @@ def integrate_segment(
             control[2] += 1
             if control[2] % STIFFNESS_CHECK_INTERVAL == 0:
                 model_jacobian(t, switch_time, y, p, jac, dfdt)
-                if h * spectral_radius(jac, stages[0], stages[1]) > STIFFNESS_RATIO:
+                if h * spectral_radius(jac, power_vector, work) > STIFFNESS_RATIO:
                     control[1] += 1
                     if control[1] >= STIFF_CHECKS_TO_SWITCH:
                         control[0] = STIFF
@@ -418,14 +428,16 @@ def integrate_segment(
                 else:
                     control[1] = 0
         if stiff:
-            factor = min(ROS_FAC_MAX, ROS_SAFETY * max(error, 1e-10) ** (-1.0 / ROS_ORDER))
+            factor = min(ROS_FAC_MAX, ROS_SAFETY * rodas_error_factor(max(error, 1e-10)))
             # After a rejection the step may not grow.
             h = h * min(factor, 1.0) if rejected else h * factor
         else:
-            factor = error**EXPONENT / previous_error**BETA
+            # error**EXPONENT / previous_error**BETA with one log and one exp instead of two pows.
+            log_error = math.log(error)
+            factor = math.exp(EXPONENT * log_error - BETA * log_previous_error)
             factor = max(1.0 / FAC_MAX, min(1.0 / FAC_MIN, factor / SAFETY))
             h = min(h, h / factor) if rejected else h / factor
-            previous_error = max(error, 1e-4)
+            log_previous_error = max(log_error, math.log(1e-4))
         rejected = False
 
 

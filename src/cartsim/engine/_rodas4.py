@@ -25,7 +25,7 @@ import math
 import numba
 
 from cartsim.engine._dopri5 import scaled_rms  # <template-import>
-from cartsim.engine._model_stub import N_STATES, N_STOCHASTIC, model_rhs  # <template-import>
+from cartsim.engine._model_stub import N_STATES, model_rhs  # <template-import>
 
 GAMMA = 0.25
 ALPHA2, ALPHA3, ALPHA4 = 0.386, 0.21, 0.63
@@ -51,6 +51,12 @@ ROS_SAFETY = 0.9
 ROS_FAC_MIN = 0.2
 ROS_FAC_MAX = 6.0
 ROS_ORDER = 4.0  # 1 + the order of the embedded solution
+
+
+@numba.njit(cache=True, error_model="numpy")
+def rodas_error_factor(error):
+    """error ** (-1 / ROS_ORDER) for ROS_ORDER = 4, by two square roots instead of a pow."""
+    return 1.0 / math.sqrt(math.sqrt(error))
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -108,48 +114,51 @@ def lu_solve(matrix, pivots, vector):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def find_frozen_rows(jac, dfdt, frozen):
-    """Mark the states whose derivative does not depend on any state or on t here (a zero
-    Jacobian row and df/dt = 0); returns whether there is any."""
+def find_decoupled_rows(jac, decoupled):
+    """Mark the states whose Jacobian row has no off-diagonal entry here (their derivative
+    depends on no other state); returns whether there is any."""
     found = False
     for i in range(N_STATES):
-        zero = dfdt[i] == 0.0
-        if zero:
-            for j in range(N_STATES):
-                if jac[i, j] != 0.0:
-                    zero = False
-                    break
-        frozen[i] = zero
-        found = found or zero
+        alone = True
+        for j in range(N_STATES):
+            if j != i and jac[i, j] != 0.0:
+                alone = False
+                break
+        decoupled[i] = alone
+        found = found or alone
     return found
 
 
 @numba.njit(cache=True, error_model="numpy")
-def keep_rhs(vector, any_frozen, frozen, saved):
-    """Before a stage solve: keep the right-hand sides of the frozen rows."""
-    if any_frozen:
+def keep_rhs(vector, any_decoupled, saved):
+    """Before a stage solve: keep the right-hand sides (for the decoupled rows)."""
+    if any_decoupled:
         for i in range(N_STATES):
             saved[i] = vector[i]
 
 
 @numba.njit(cache=True, error_model="numpy")
-def exact_frozen(vector, any_frozen, frozen, saved, h_gamma):
-    """After a stage solve: a frozen state's row of G is its diagonal alone, so its stage is
-    exactly rhs * h * gamma; setting it so keeps a held state (a cell count held by the
-    hybrid mode) free of the rounding noise pivoting mixes in."""
-    if any_frozen:
+def exact_decoupled(vector, any_decoupled, decoupled, saved, jac, inverse):
+    """After a stage solve: a decoupled state's row of G = I / (h gamma) - J is its diagonal
+    alone, so its stage is exactly rhs / G_ii. The pivoted solve gets the same value only up
+    to rounding mixed in from the other rows, and that rounding would leak into a state that
+    must stay exactly 0 (an effector population of 0 under f = rate * effector * tumour, a
+    cell count held by the hybrid mode) and then grow."""
+    if any_decoupled:
         for i in range(N_STATES):
-            if frozen[i]:
-                vector[i] = saved[i] * h_gamma
+            if decoupled[i]:
+                vector[i] = saved[i] / (inverse - jac[i, i])
 
 
-@numba.njit(cache=True, error_model="numpy")
-def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point, y_new, rtol, atol, frozen, saved):
+# _nrt=False: no reference counting in this hot function, which allocates nothing; numba
+# would otherwise count every array argument up and down atomically on each call.
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
+def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point, y_new, rtol, atol, decoupled, saved):
     """One RODAS4 step from (t, y) with f0 = f(t, y) and ``jac``/``dfdt`` evaluated there.
 
     Fills ``y_new`` and returns the scaled error norm (``inf`` if the iteration matrix is
-    singular or a stage is not finite: the caller then shrinks the step). ``frozen`` and
-    ``saved`` are work arrays for states whose derivative is locally constant.
+    singular or a stage is not finite: the caller then shrinks the step). ``decoupled`` and
+    ``saved`` are work arrays for the states whose derivative depends on no other state.
     """
     n = N_STATES
     inverse = 1.0 / (h * GAMMA)
@@ -160,71 +169,58 @@ def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point
     if not lu_factor(lu, pivots):
         return math.inf
     # Only models with stochastic states hold states still (a zero row); others skip the check.
-    any_frozen = find_frozen_rows(jac, dfdt, frozen) if N_STOCHASTIC > 0 else False
-    h_gamma = h * GAMMA
+    any_decoupled = find_decoupled_rows(jac, decoupled)
     k1, k2, k3, k4, k5, k6 = stages[0], stages[1], stages[2], stages[3], stages[4], stages[5]
     for j in range(n):
         k1[j] = f0[j] + h * GAMMA * dfdt[j]
-    if N_STOCHASTIC > 0:
-        keep_rhs(k1, any_frozen, frozen, saved)
+    keep_rhs(k1, any_decoupled, saved)
     lu_solve(lu, pivots, k1)
-    if N_STOCHASTIC > 0:
-        exact_frozen(k1, any_frozen, frozen, saved, h_gamma)
+    exact_decoupled(k1, any_decoupled, decoupled, saved, jac, inverse)
     # Stage 2
     for j in range(n):
         point[j] = y[j] + RA21 * k1[j]
     model_rhs(t + ALPHA2 * h, switch_time, point, p, k2)
     for j in range(n):
         k2[j] = k2[j] + (RC21 * k1[j]) / h + h * GAMMA2 * dfdt[j]
-    if N_STOCHASTIC > 0:
-        keep_rhs(k2, any_frozen, frozen, saved)
+    keep_rhs(k2, any_decoupled, saved)
     lu_solve(lu, pivots, k2)
-    if N_STOCHASTIC > 0:
-        exact_frozen(k2, any_frozen, frozen, saved, h_gamma)
+    exact_decoupled(k2, any_decoupled, decoupled, saved, jac, inverse)
     # Stage 3
     for j in range(n):
         point[j] = y[j] + RA31 * k1[j] + RA32 * k2[j]
     model_rhs(t + ALPHA3 * h, switch_time, point, p, k3)
     for j in range(n):
         k3[j] = k3[j] + (RC31 * k1[j] + RC32 * k2[j]) / h + h * GAMMA3 * dfdt[j]
-    if N_STOCHASTIC > 0:
-        keep_rhs(k3, any_frozen, frozen, saved)
+    keep_rhs(k3, any_decoupled, saved)
     lu_solve(lu, pivots, k3)
-    if N_STOCHASTIC > 0:
-        exact_frozen(k3, any_frozen, frozen, saved, h_gamma)
+    exact_decoupled(k3, any_decoupled, decoupled, saved, jac, inverse)
     # Stage 4
     for j in range(n):
         point[j] = y[j] + RA41 * k1[j] + RA42 * k2[j] + RA43 * k3[j]
     model_rhs(t + ALPHA4 * h, switch_time, point, p, k4)
     for j in range(n):
         k4[j] = k4[j] + (RC41 * k1[j] + RC42 * k2[j] + RC43 * k3[j]) / h + h * GAMMA4 * dfdt[j]
-    if N_STOCHASTIC > 0:
-        keep_rhs(k4, any_frozen, frozen, saved)
+    keep_rhs(k4, any_decoupled, saved)
     lu_solve(lu, pivots, k4)
-    if N_STOCHASTIC > 0:
-        exact_frozen(k4, any_frozen, frozen, saved, h_gamma)
+    exact_decoupled(k4, any_decoupled, decoupled, saved, jac, inverse)
     # Stage 5 (at t + h; gamma_5 = 0)
     for j in range(n):
         point[j] = y[j] + RA51 * k1[j] + RA52 * k2[j] + RA53 * k3[j] + RA54 * k4[j]
     model_rhs(t + h, switch_time, point, p, k5)
     for j in range(n):
         k5[j] = k5[j] + (RC51 * k1[j] + RC52 * k2[j] + RC53 * k3[j] + RC54 * k4[j]) / h
-    if N_STOCHASTIC > 0:
-        keep_rhs(k5, any_frozen, frozen, saved)
+    keep_rhs(k5, any_decoupled, saved)
     lu_solve(lu, pivots, k5)
-    if N_STOCHASTIC > 0:
-        exact_frozen(k5, any_frozen, frozen, saved, h_gamma)
+    exact_decoupled(k5, any_decoupled, decoupled, saved, jac, inverse)
     # Stage 6 (at t + h; gamma_6 = 0): its point is the stage-5 point plus K_5
     for j in range(n):
         point[j] = point[j] + k5[j]
     model_rhs(t + h, switch_time, point, p, k6)
     for j in range(n):
         k6[j] = k6[j] + (RC61 * k1[j] + RC62 * k2[j] + RC63 * k3[j] + RC64 * k4[j] + RC65 * k5[j]) / h
-    if N_STOCHASTIC > 0:
-        keep_rhs(k6, any_frozen, frozen, saved)
+    keep_rhs(k6, any_decoupled, saved)
     lu_solve(lu, pivots, k6)
-    if N_STOCHASTIC > 0:
-        exact_frozen(k6, any_frozen, frozen, saved, h_gamma)
+    exact_decoupled(k6, any_decoupled, decoupled, saved, jac, inverse)
     for j in range(n):
         y_new[j] = point[j] + k6[j]
     for j in range(n):

@@ -232,8 +232,10 @@ class CureEstimate:
 def outcomes(result: xr.Dataset) -> pd.DataFrame:
     """Per-patient outcomes of a simulation of this model, indexed by patient id.
 
-    - ``cured``: the tumour is extinct (exactly 0 cells, only possible in the hybrid mode) at
-      the last output time; ``cure_day``: the first output time with 0 cells (NaN if none);
+    - ``cured``: the tumour is extinct (exactly 0 cells in the hybrid mode) at the last output
+      time; ``cure_day``: the first output time with 0 cells (NaN if none). A deterministic
+      tumour only approaches 0 (it may underflow to 0.0 in floating point after ~1e-320
+      cells), so a result run with ``hybrid=False`` never counts as cured;
     - ``progression_day``: the first output time with B >= 1.2 B(0) (:func:`progression_time`);
     - ``lowest_tumour_ml``: the lowest tumour volume on the output grid (mL).
     """
@@ -241,7 +243,9 @@ def outcomes(result: xr.Dataset) -> pd.DataFrame:
 
     tumour = np.asarray(result["tumour"].values, dtype=float)
     times = np.asarray(result["time"].values, dtype=float)
-    extinct = tumour == 0.0
+    # The simulate() attribute: "off (...)" when the tumour ran deterministically.
+    hybrid = not str(result.attrs.get("stochastic_mode", "")).startswith("off")
+    extinct = (tumour == 0.0) & hybrid
     return pd.DataFrame(
         {
             "cured": extinct[:, -1],
