@@ -255,7 +255,7 @@ def solve_patient(
 
 # _nrt=False: no reference counting in this hot function, which allocates nothing; numba
 # would otherwise count every array argument up and down atomically on each call.
-@numba.njit(cache=True, error_model="numpy", _nrt=False)
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def spectral_radius(matrix, vector, product):
     """Estimate the largest |eigenvalue| of ``matrix`` by power iteration from ``vector`` (a
     unit vector, left at the new estimate's direction). A few steps suffice to tell a
@@ -284,7 +284,7 @@ def spectral_radius(matrix, vector, product):
 
 # _nrt=False: no reference counting in this hot function, which allocates nothing; numba
 # would otherwise count every array argument up and down atomically on each call.
-@numba.njit(cache=True, error_model="numpy", _nrt=False)
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def record_until(limit, t, h, y, p, times, out_index, out, dense, observed, point):
     """Record the outputs strictly before ``limit`` from the current step's dense output."""
     while out_index < times.shape[0] and times[out_index] < limit:
