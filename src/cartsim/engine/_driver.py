@@ -103,6 +103,16 @@ def matrix_finite(matrix):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def crosses(y, y_new, levels):
+    """Whether a state crosses its level (0 or -inf: none) downwards in this step."""
+    for j in range(N_STATES):
+        level = levels[j]
+        if level != 0.0 and math.isfinite(level) and y[j] >= level and y_new[j] < level:
+            return True
+    return False
+
+
+@numba.njit(cache=True, error_model="numpy")
 def crossing_fraction(y, y_new, dense, levels):
     """Earliest fraction of the step at which a state crosses its level downwards.
 
@@ -367,15 +377,24 @@ def integrate_segment(
             if h < h_min:
                 return STEP_TOO_SMALL, t, steps, out_index
             continue
-        if stiff:
-            prepare_rodas_dense(y, y_new, stages, dense)
-        else:
-            prepare_dense(h, y, y_new, k, dense)
-        negative = crossing_fraction(y, y_new, dense, floor)
-        fraction = crossing_fraction(y, y_new, dense, extinction)
-        entering = 2.0
+        t_next = stop if last else t + h
+        # The dense output is built only for steps that need it: most explicit steps hold
+        # no output time and cross no level.
+        crossing = crosses(y, y_new, floor) or crosses(y, y_new, extinction)
         if N_STOCHASTIC > 0:
-            entering = crossing_fraction(y, y_new, dense, watch)
+            crossing = crossing or crosses(y, y_new, watch)
+        output_inside = out_index < times.shape[0] and times[out_index] < min(t_next, stop_inner)
+        if crossing or output_inside:
+            if stiff:
+                prepare_rodas_dense(y, y_new, stages, dense)
+            else:
+                prepare_dense(h, y, y_new, k, dense)
+        negative = fraction = entering = 2.0
+        if crossing:
+            negative = crossing_fraction(y, y_new, dense, floor)
+            fraction = crossing_fraction(y, y_new, dense, extinction)
+            if N_STOCHASTIC > 0:
+                entering = crossing_fraction(y, y_new, dense, watch)
         if entering <= 1.0 and entering < negative and entering < fraction:
             # Cut the step where a state enters its stochastic mode; the caller rounds it to cells.
             t_cross = t + entering * h
@@ -404,8 +423,8 @@ def integrate_segment(
             model_rhs(t, switch_time, y, p, f_start)
             jacobian_current = False
             continue
-        t_next = stop if last else t + h
-        out_index = record_until(min(t_next, stop_inner), t, h, y, p, times, out_index, out, dense, observed, work)
+        if output_inside:
+            out_index = record_until(min(t_next, stop_inner), t, h, y, p, times, out_index, out, dense, observed, work)
         for j in range(n):
             y[j] = y_new[j]
             f_start[j] = f_end[j]
