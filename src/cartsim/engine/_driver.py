@@ -162,7 +162,8 @@ def solve_patient(
 
     ``level`` and ``cell`` are the stochastic levels and cell amounts per state (0: none) and
     ``rng`` the patient's random stream (used only by models with stochastic states).
-    Returns (status, status time, steps, time the stiff method took over or NaN).
+    Returns (status, status time, steps, time the stiff method took over or NaN, number of
+    output times recorded).
     """
     n = N_STATES
     n_times = times.shape[0]
@@ -209,10 +210,10 @@ def solve_patient(
     t_end = times[n_times - 1]
     dose_index = apply_doses(t, y, 0, dose_time, dose_state, dose_amount, dose_set)
     if not all_finite(y) or not all_finite(p):
-        return NON_FINITE, t, 0, stiff_since[0]
+        return NON_FINITE, t, 0, stiff_since[0], 0
     for j in range(n):
         if y[j] < floor[j]:
-            return NEGATIVE_STATE, t, 0, stiff_since[0]
+            return NEGATIVE_STATE, t, 0, stiff_since[0], 0
     if N_STOCHASTIC > 0:
         n_active = enter_stochastic(y, p, active, watch, level, cell)
     out_index = 0
@@ -247,12 +248,12 @@ def solve_patient(
             n_active = enter_stochastic(y, p, active, watch, level, cell)
             code = OK
         if code != OK:
-            return code, t, steps, stiff_since[0]
+            return code, t, steps, stiff_since[0], out_index
         if t >= stop - time_tolerance(stop):
             t = stop
             dose_index = apply_doses(t, y, dose_index, dose_time, dose_state, dose_amount, dose_set)
             if not all_finite(y):
-                return NON_FINITE, t, steps, stiff_since[0]
+                return NON_FINITE, t, steps, stiff_since[0], out_index
             if N_STOCHASTIC > 0:
                 n_active = after_dose(y, p, active, watch, level, cell)
             while switch_index < N_SWITCHES and switches[switch_index] <= t + time_tolerance(t):
@@ -260,7 +261,7 @@ def solve_patient(
         while out_index < n_times and times[out_index] <= t + time_tolerance(t):
             record(out, out_index, t, y, p, workspace[9])
             out_index += 1
-    return OK, math.nan, steps, stiff_since[0]
+    return OK, math.nan, steps, stiff_since[0], out_index
 
 
 # _nrt=False: no reference counting in this hot function, which allocates nothing; numba
@@ -552,9 +553,8 @@ def solve_batch(
     so each thread writes one contiguous block. ``rng_state`` holds each patient's random
     stream (4 words; read only for models with stochastic states)."""
     for i in numba.prange(params.shape[0]):
-        out[i, :, :] = np.nan  # outputs after a failure stay NaN
         first, last = dose_start[i], dose_start[i + 1]
-        code, when, steps, since = solve_patient(
+        code, when, steps, since, recorded = solve_patient(
             params[i],
             times,
             dose_time[first:last],
@@ -572,6 +572,9 @@ def solve_batch(
             method,
             out[i],
         )
+        # Outputs after a failure are NaN (filled here, not before: writing every output twice
+        # cost a few per cent of the run).
+        out[i, :, recorded:] = np.nan
         status[i] = code
         status_time[i] = when
         step_count[i] = steps
