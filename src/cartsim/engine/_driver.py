@@ -186,7 +186,7 @@ def solve_patient(
         np.empty(n),  # stiff method: a stage's right-hand side, kept for those states
         np.full(n, 1.0 / math.sqrt(n)),  # method AUTO: the power iteration's vector, kept between checks
     )
-    # control: [current method (EXPLICIT or STIFF), stiff-looking steps, non-stiff steps in a row]
+    # control: [current method (EXPLICIT or STIFF), positive stiffness checks in a row, accepted steps]
     control = np.zeros(3, dtype=np.int64)
     control[0] = STIFF if method == STIFF else EXPLICIT
     stiff_since = np.full(1, math.nan)
