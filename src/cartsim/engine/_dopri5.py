@@ -34,6 +34,8 @@ SAFETY = 0.9
 FAC_MIN = 0.2  # the step may shrink at most 5x after an accepted step
 FAC_MAX = 10.0  # and grow at most 10x
 BETA = 0.04
+#: log of the smallest previous error the PI controller remembers (Hairer's 1e-4).
+LOG_ERROR_FLOOR = math.log(1e-4)
 EXPONENT = 0.2 - BETA * 0.75
 
 

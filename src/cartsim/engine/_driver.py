@@ -33,6 +33,7 @@ from cartsim.engine._dopri5 import (  # <template-import>
     EXPONENT,
     FAC_MAX,
     FAC_MIN,
+    LOG_ERROR_FLOOR,
     SAFETY,
     all_finite,
     dense_component,
@@ -329,7 +330,7 @@ def integrate_segment(
     if N_STOCHASTIC > 0 and step_hint[0] > 0.0:
         # Hybrid pieces follow each other with a one-cell change: keep the step size going.
         h = step_hint[0]
-    log_previous_error = math.log(1e-4)
+    log_previous_error = LOG_ERROR_FLOOR
     rejected = False
     jacobian_current = False
     jacobian_finite = True
@@ -457,7 +458,7 @@ def integrate_segment(
             factor = math.exp(EXPONENT * log_error - BETA * log_previous_error)
             factor = max(1.0 / FAC_MAX, min(1.0 / FAC_MIN, factor / SAFETY))
             h = min(h, h / factor) if rejected else h / factor
-            log_previous_error = max(log_error, math.log(1e-4))
+            log_previous_error = max(log_error, LOG_ERROR_FLOOR)
         rejected = False
 
 

@@ -50,12 +50,12 @@ RD31, RD32, RD33, RD34, RD35 = -0.6762803392801253, 0.6087714651680015e01, 0.164
 ROS_SAFETY = 0.9
 ROS_FAC_MIN = 0.2
 ROS_FAC_MAX = 6.0
-ROS_ORDER = 4.0  # 1 + the order of the embedded solution
 
 
 @numba.njit(cache=True, error_model="numpy")
 def rodas_error_factor(error):
-    """error ** (-1 / ROS_ORDER) for ROS_ORDER = 4, by two square roots instead of a pow."""
+    """The step-size factor error ** (-1/4) (4 = 1 + the order of the embedded solution), by
+    two square roots instead of a pow."""
     return 1.0 / math.sqrt(math.sqrt(error))
 
 
