@@ -78,15 +78,25 @@ def simulate_endpoints(
     status_time = np.full(total, np.nan)
     steps = np.zeros(total, dtype=np.int64)
     stiff_from = np.full(total, np.nan)
+    # One trajectory buffer for all chunks: fresh memory would be faulted in page by page
+    # inside the kernel on every chunk.
+    buffer = np.empty((min(int(chunk_size), total), len(names), request.times.size))
     for first in range(0, total, int(chunk_size)):
         rows = slice(first, min(first + int(chunk_size), total))
         values = request.typical[rows]
         if request.seed is not None:
             values = sample_parameters(resolved, values, request.ids[rows], request.seed)
+        by_patient = buffer[: rows.stop - rows.start]
         solution = solve(
-            resolved, values, request.times, request.schedules[rows], request.settings, ids=request.ids[rows], seed=request.seed
+            resolved,
+            values,
+            request.times,
+            request.schedules[rows],
+            request.settings,
+            ids=request.ids[rows],
+            seed=request.seed,
+            out=by_patient,
         )
-        by_patient = np.ascontiguousarray(solution.values.transpose(1, 0, 2))  # the kernel's own layout: no copy
         chunk_peak, chunk_time, chunk_auc = (np.empty((len(names), by_patient.shape[0])) for _ in range(3))
         reduce_endpoints(by_patient, request.times, first_index, last_index, chunk_peak, chunk_time, chunk_auc)
         peak[:, rows], peak_time[:, rows], auc[:, rows] = chunk_peak, chunk_time, chunk_auc

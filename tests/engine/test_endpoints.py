@@ -49,6 +49,22 @@ def test_chunk_size_does_not_change_results(stein: cartsim.Model) -> None:
     assert "transgene_peak" in small.columns
 
 
+def test_a_failed_patient_after_a_full_chunk_sees_nothing_of_it(cart6_model: cartsim.Model) -> None:
+    """Chunks share one trajectory buffer. A patient that stops early (here at max_steps,
+    its il6 clearance made stiff for the explicit method) must get NaN, not the previous
+    chunk's values, where it recorded nothing: its endpoints equal those of a run alone."""
+    nominal = dict(zip(cart6_model.parameter_names, cart6_model.defaults, strict=True))
+    stiff = {**nominal, "il6_clearance": 1e4}
+    params = {name: np.array([nominal[name], stiff[name]]) for name in cart6_model.parameter_names}
+    options = {"times": DAILY[:31], "method": "explicit", "max_steps": 400}
+    both = cartsim.simulate_endpoints(cart6_model, params=params, chunk_size=1, **options)  # type: ignore[arg-type]
+    alone = cartsim.simulate_endpoints(cart6_model, params={k: v[1:] for k, v in params.items()}, **options)  # type: ignore[arg-type]
+    assert list(both["status"]) == ["ok", "max_steps"]
+    assert np.isnan(both["il6_auc_0_28"].iloc[1])
+    failed = both.iloc[[1]].reset_index(drop=True)
+    assert failed.equals(alone.reset_index(drop=True))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

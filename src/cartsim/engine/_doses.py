@@ -107,15 +107,26 @@ def check_doses(model: Model, schedules: Sequence[tuple[Dose, ...]], start: floa
 
 
 def pack_doses(model: Model, schedules: Sequence[tuple[Dose, ...]]) -> tuple[np.ndarray, ...]:
-    """Doses as flat arrays sorted by time within each patient, with per-patient offsets."""
+    """Doses as flat arrays sorted by time within each patient, with per-patient offsets.
+
+    Each distinct schedule is sorted once and the patients' rows are gathered with numpy:
+    a population shares a few schedules, and a Python loop per patient and dose cost more
+    than integrating a patient's year.
+    """
     index = {name: i for i, name in enumerate(model.state_names)}
+    distinct: dict[tuple[Dose, ...], int] = {}
+    which = np.fromiter((distinct.setdefault(s, len(distinct)) for s in schedules), dtype=np.int64, count=len(schedules))
+    tables = [sorted((d.time, index[d.state], float(d.amount), d.mode == "set") for d in s) for s in distinct]
+    table_rows = [row for table in tables for row in table]
+    table_start = np.zeros(len(tables) + 1, dtype=np.int64)
+    np.cumsum([len(table) for table in tables], out=table_start[1:])
+    counts = np.diff(table_start)[which]
     starts = np.zeros(len(schedules) + 1, dtype=np.int64)
-    rows: list[tuple[float, int, float, bool]] = []
-    for patient, schedule in enumerate(schedules):
-        rows.extend(sorted((d.time, index[d.state], float(d.amount), d.mode == "set") for d in schedule))
-        starts[patient + 1] = len(rows)
-    times = np.array([r[0] for r in rows], dtype=float)
-    states = np.array([r[1] for r in rows], dtype=np.int64)
-    amounts = np.array([r[2] for r in rows], dtype=float)
-    resets = np.array([r[3] for r in rows], dtype=np.bool_)
+    np.cumsum(counts, out=starts[1:])
+    # Row r of the result is row (r - starts[p]) of patient p's table.
+    gather = np.repeat(table_start[which] - starts[:-1], counts) + np.arange(starts[-1], dtype=np.int64)
+    times = np.array([r[0] for r in table_rows], dtype=float)[gather]
+    states = np.array([r[1] for r in table_rows], dtype=np.int64)[gather]
+    amounts = np.array([r[2] for r in table_rows], dtype=float)[gather]
+    resets = np.array([r[3] for r in table_rows], dtype=np.bool_)[gather]
     return starts, times, states, amounts, resets
