@@ -157,21 +157,9 @@ def apply_doses(t, y, index, dose_time, dose_state, dose_amount, dose_set):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def solve_patient(
-    p, times, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction, level, cell, rng,
-    method, out,
-):
-    """Integrate one patient; fill ``out[variable, time]``.
-
-    ``level`` and ``cell`` are the stochastic levels and cell amounts per state (0: none) and
-    ``rng`` the patient's random stream (used only by models with stochastic states).
-    Returns (status, status time, steps, time the stiff method took over or NaN, number of
-    output times recorded).
-    """
-    n = N_STATES
-    n_times = times.shape[0]
-    y = np.zeros(n)
-    workspace = (
+def new_workspace(n, n_observables):
+    """The per-patient work arrays of :func:`integrate_segment` (see the comments)."""
+    return (
         np.empty(n),  # y_new
         np.empty(n),  # work
         np.empty((7, n)),  # k: explicit stages; k[0] = f(t, y) and k[6] = f(t + h, y_new) for both methods
@@ -181,7 +169,7 @@ def solve_patient(
         np.empty((n, n)),  # LU factors
         np.empty(n, dtype=np.int64),  # pivots
         np.zeros(n),  # df/dt
-        np.empty(out.shape[0] - n),  # observables
+        np.empty(n_observables),  # observables
         np.zeros(n),  # birth fluxes (hybrid mode)
         np.zeros(n),  # death fluxes (hybrid mode)
         np.zeros(1),  # hybrid mode: the step size to start the next piece with (0: estimate one)
@@ -189,6 +177,80 @@ def solve_patient(
         np.empty(n),  # stiff method: a stage's right-hand side, kept for those states
         np.full(n, 1.0 / math.sqrt(n)),  # method AUTO: the power iteration's vector, kept between checks
     )
+
+
+@numba.njit(cache=True, error_model="numpy")
+def patient_start(p, times, dose_time, dose_state, dose_amount, dose_set, floor, y, switches):
+    """A patient's initial state, its switch times and its doses at ``times[0]``.
+
+    Returns (status, dose index): OK, or the failure found at ``times[0]`` (a non-finite
+    value, a negative state).
+    """
+    t = times[0]
+    model_initial(p, y)
+    model_switch_times(p, switches)
+    switches.sort()
+    dose_index = apply_doses(t, y, 0, dose_time, dose_state, dose_amount, dose_set)
+    if not all_finite(y) or not all_finite(p):
+        return NON_FINITE, dose_index
+    for j in range(N_STATES):
+        if y[j] < floor[j]:
+            return NEGATIVE_STATE, dose_index
+    return OK, dose_index
+
+
+@numba.njit(cache=True, error_model="numpy")
+def record_start(times, y, p, switches, out, observed):
+    """The outputs at ``times[0]``; returns (output index, switch index) after them."""
+    t = times[0]
+    out_index = 0
+    while out_index < times.shape[0] and times[out_index] <= t + time_tolerance(t):
+        record(out, out_index, t, y, p, observed)
+        out_index += 1
+    switch_index = 0
+    while switch_index < N_SWITCHES and switches[switch_index] <= t + time_tolerance(t):
+        switch_index += 1
+    return out_index, switch_index
+
+
+@numba.njit(cache=True, error_model="numpy")
+def segment_stop(t_end, dose_index, dose_time, switch_index, switches):
+    """The end of the segment that starts now: the next dose or switch time, or the end."""
+    stop = t_end
+    if dose_index < dose_time.shape[0] and dose_time[dose_index] < stop:
+        stop = dose_time[dose_index]
+    if switch_index < N_SWITCHES and switches[switch_index] < stop:
+        stop = switches[switch_index]
+    return stop
+
+
+#: Layout of a patient's saved state (:func:`solve_patient`'s ``resume``), after which come
+#: the states (N_STATES) and the power iteration's vector (N_STATES).
+RESUME_VALID, RESUME_T, RESUME_H, RESUME_LOG_ERROR, RESUME_REJECTED, RESUME_STEPS = 0, 1, 2, 3, 4, 5
+RESUME_OUT_INDEX, RESUME_DOSE_INDEX, RESUME_SWITCH_INDEX, RESUME_SWITCH_TIME = 6, 7, 8, 9
+RESUME_CONTROL, RESUME_STIFF_SINCE, RESUME_Y = 10, 13, 14
+RESUME_SIZE = RESUME_Y + 2 * N_STATES
+
+
+@numba.njit(cache=True, error_model="numpy")
+def solve_patient(
+    p, times, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction, level, cell, rng,
+    method, out, resume,
+):
+    """Integrate one patient; fill ``out[variable, time]``.
+
+    ``level`` and ``cell`` are the stochastic levels and cell amounts per state (0: none) and
+    ``rng`` the patient's random stream (used only by models with stochastic states).
+    ``resume`` is a state saved part-way through the first segment by the lock-step phase
+    (:mod:`cartsim.engine._lanes`; ``resume[RESUME_VALID] == 1``): the patient continues
+    from it exactly as if it had never stopped. Otherwise the patient starts at ``times[0]``.
+    Returns (status, status time, steps, time the stiff method took over or NaN, number of
+    output times recorded).
+    """
+    n = N_STATES
+    n_times = times.shape[0]
+    y = np.zeros(n)
+    workspace = new_workspace(n, out.shape[0] - n)
     # control: [current method (EXPLICIT or STIFF), positive stiffness checks in a row, accepted steps]
     control = np.zeros(3, dtype=np.int64)
     control[0] = STIFF if method == STIFF else EXPLICIT
@@ -196,9 +258,6 @@ def solve_patient(
     if method == STIFF:
         stiff_since[0] = times[0]
     switches = np.empty(N_SWITCHES)
-    model_initial(p, y)
-    model_switch_times(p, switches)
-    switches.sort()
     # Hybrid mode: which states are stochastic now, the levels still watched for a downward
     # crossing, the hazard accumulated towards the next event, and a copy of the state.
     # The parameter row is copied because the hidden mode flags after it change.
@@ -211,32 +270,43 @@ def solve_patient(
 
     t = times[0]
     t_end = times[n_times - 1]
-    dose_index = apply_doses(t, y, 0, dose_time, dose_state, dose_amount, dose_set)
-    if not all_finite(y) or not all_finite(p):
-        return NON_FINITE, t, 0, stiff_since[0], 0
-    for j in range(n):
-        if y[j] < floor[j]:
-            return NEGATIVE_STATE, t, 0, stiff_since[0], 0
-    if N_STOCHASTIC > 0:
-        n_active = enter_stochastic(y, p, active, watch, level, cell)
-    out_index = 0
-    while out_index < n_times and times[out_index] <= t + time_tolerance(t):
-        record(out, out_index, t, y, p, workspace[9])
-        out_index += 1
-    switch_index = 0
-    while switch_index < N_SWITCHES and switches[switch_index] <= t + time_tolerance(t):
-        switch_index += 1
-
     steps = 0
+    # The first segment's step size, controller memory and switch time when resuming.
+    h_resume, log_error_resume, rejected_resume, switch_time_resume = -1.0, LOG_ERROR_FLOOR, False, math.nan
+    if resume[RESUME_VALID] == 1.0:
+        model_switch_times(p, switches)
+        switches.sort()
+        t = resume[RESUME_T]
+        h_resume = resume[RESUME_H]
+        log_error_resume = resume[RESUME_LOG_ERROR]
+        rejected_resume = resume[RESUME_REJECTED] == 1.0
+        switch_time_resume = resume[RESUME_SWITCH_TIME]
+        steps = int(resume[RESUME_STEPS])
+        out_index = int(resume[RESUME_OUT_INDEX])
+        dose_index = int(resume[RESUME_DOSE_INDEX])
+        switch_index = int(resume[RESUME_SWITCH_INDEX])
+        for c in range(3):
+            control[c] = int(resume[RESUME_CONTROL + c])
+        stiff_since[0] = resume[RESUME_STIFF_SINCE]
+        power_vector = workspace[15]
+        for j in range(n):
+            y[j] = resume[RESUME_Y + j]
+            power_vector[j] = resume[RESUME_Y + n + j]
+    else:
+        code, dose_index = patient_start(p, times, dose_time, dose_state, dose_amount, dose_set, floor, y, switches)
+        if code != OK:
+            return code, t, 0, stiff_since[0], 0
+        if N_STOCHASTIC > 0:
+            n_active = enter_stochastic(y, p, active, watch, level, cell)
+        out_index, switch_index = record_start(times, y, p, switches, out, workspace[9])
+
     while t < t_end - time_tolerance(t_end):
-        stop = t_end
-        if dose_index < dose_time.shape[0] and dose_time[dose_index] < stop:
-            stop = dose_time[dose_index]
-        if switch_index < N_SWITCHES and switches[switch_index] < stop:
-            stop = switches[switch_index]
+        stop = segment_stop(t_end, dose_index, dose_time, switch_index, switches)
         # Time switches are evaluated at the middle of the segment, so a comparison such as
         # `t < peak_time` holds one value over the whole segment, whatever stage time is used.
         switch_time = 0.5 * (t + stop)
+        if h_resume > 0.0:
+            switch_time = switch_time_resume
         if N_STOCHASTIC > 0 and n_active > 0:
             code, t, steps, out_index, n_active = hybrid_piece(
                 t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch,
@@ -245,8 +315,10 @@ def solve_patient(
         else:
             code, t, steps, out_index = integrate_segment(
                 t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch,
-                out, method, control, stiff_since, workspace,
+                out, method, control, stiff_since, workspace, h_resume, log_error_resume, rejected_resume,
             )
+        # Later segments start afresh.
+        h_resume, log_error_resume, rejected_resume = -1.0, LOG_ERROR_FLOOR, False
         if code == ENTER_STOCHASTIC:
             n_active = enter_stochastic(y, p, active, watch, level, cell)
             code = OK
@@ -311,12 +383,14 @@ def record_until(limit, t, h, y, p, times, out_index, out, dense, observed, poin
 @numba.njit(cache=True, error_model="numpy")
 def integrate_segment(
     t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch, out,
-    method, control, stiff_since, workspace,
+    method, control, stiff_since, workspace, h_resume, log_error_resume, rejected_resume,
 ):
     """Integrate from t to exactly ``stop``; record the outputs strictly inside the segment.
 
     Stops early, returning ENTER_STOCHASTIC, where a state falls through its watched
-    stochastic level (``watch``; only models with stochastic states watch any).
+    stochastic level (``watch``; only models with stochastic states watch any). With
+    ``h_resume > 0`` the segment is already under way: its next step size and controller
+    memory are given (see :func:`solve_patient`).
     """
     y_new, work, k, dense, stages, jac, lu, pivots, dfdt, observed = workspace[:10]
     # Views taken once per segment: each view taken in the loop costs an atomic reference count.
@@ -326,14 +400,17 @@ def integrate_segment(
     model_rhs(t, switch_time, y, p, f_start)
     if not all_finite(f_start):
         return NON_FINITE, t, steps, out_index
-    h = initial_step(t, stop - t, switch_time, y, f_start, p, rtol, atol, work, k[1])
+    if h_resume > 0.0:
+        h = h_resume
+    else:
+        h = initial_step(t, stop - t, switch_time, y, f_start, p, rtol, atol, work, k[1])
     step_hint = workspace[12]
     segment_start = t
     if N_STOCHASTIC > 0 and step_hint[0] > 0.0:
         # Hybrid pieces follow each other with a one-cell change: keep the step size going.
         h = step_hint[0]
-    log_previous_error = LOG_ERROR_FLOOR
-    rejected = False
+    log_previous_error = log_error_resume
+    rejected = rejected_resume
     jacobian_current = False
     jacobian_finite = True
     while True:
@@ -490,7 +567,7 @@ def hybrid_piece(
         # Extinct with no birth flux: nothing can happen before the next dose or switch.
         code, t, steps, out_index = integrate_segment(
             t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch, out,
-            method, control, stiff_since, workspace,
+            method, control, stiff_since, workspace, -1.0, LOG_ERROR_FLOOR, False,
         )
         return code, t, steps, out_index, n_active
     needed = hazard[1] - hazard[0]
@@ -511,7 +588,7 @@ def hybrid_piece(
         saved[j] = y[j]
     code, t, steps, out_index = integrate_segment(
         start, end, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch, out,
-        method, control, stiff_since, workspace,
+        method, control, stiff_since, workspace, -1.0, LOG_ERROR_FLOOR, False,
     )
     if code != OK and code != ENTER_STOCHASTIC:
         return code, t, steps, out_index, n_active
@@ -536,7 +613,7 @@ def hybrid_piece(
     if when - start > time_tolerance(when):
         code, t, steps, out_index = integrate_segment(
             start, when, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch, out,
-            method, control, stiff_since, workspace,
+            method, control, stiff_since, workspace, -1.0, LOG_ERROR_FLOOR, False,
         )
         if code != OK:
             # Another state entered the stochastic mode before the event: keep the hazard so far.
@@ -545,40 +622,3 @@ def hybrid_piece(
     hazard[1] = -1.0
     n_active = fire_event(t, switch_time, y, p, active, watch, level, cell, birth, death, rng)
     return OK, t, steps, out_index, max(n_active, 0)
-
-
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def solve_batch(
-    params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction,
-    level, cell, rng_state, method, out, status, status_time, step_count, stiff_from,
-):
-    """Solve every patient (rows of ``params``) in parallel; ``out`` is (patient, variable, time),
-    so each thread writes one contiguous block. ``rng_state`` holds each patient's random
-    stream (4 words; read only for models with stochastic states)."""
-    for i in numba.prange(params.shape[0]):
-        first, last = dose_start[i], dose_start[i + 1]
-        code, when, steps, since, recorded = solve_patient(
-            params[i],
-            times,
-            dose_time[first:last],
-            dose_state[first:last],
-            dose_amount[first:last],
-            dose_set[first:last],
-            rtol,
-            atol,
-            max_steps,
-            floor,
-            extinction,
-            level,
-            cell,
-            rng_state[i],
-            method,
-            out[i],
-        )
-        # Outputs after a failure are NaN (filled here, not before: writing every output twice
-        # cost a few per cent of the run).
-        out[i, :, recorded:] = np.nan
-        status[i] = code
-        status_time[i] = when
-        step_count[i] = steps
-        stiff_from[i] = since

@@ -2,9 +2,9 @@
 
 Code generation writes, for every model, a module that defines these names and then
 appends the solver templates (:mod:`cartsim.engine._dopri5`, :mod:`cartsim.engine._rodas4`,
-:mod:`cartsim.engine._driver`), so numba resolves the model functions statically and can
-cache the compiled solver per model. This stub (exponential decay of one state, no
-observables, no switches) only keeps the templates importable.
+:mod:`cartsim.engine._driver`, :mod:`cartsim.engine._lanes`), so numba resolves the model
+functions statically and can cache the compiled solver per model. This stub (exponential
+decay of one state, no observables, no switches) only keeps the templates importable.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ N_SWITCHES = 0
 N_PARAMS = 1
 #: States simulated as birth-death processes below a level (hybrid mode); 0 prunes that code.
 N_STOCHASTIC = 0
+#: Patients per lane group of :mod:`cartsim.engine._lanes`.
+LANES = 16
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -49,3 +51,9 @@ def model_stochastic_rates(
     t: float, switch_time: float, y: np.ndarray, p: np.ndarray, birth: np.ndarray, death: np.ndarray
 ) -> None:
     pass
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def model_rhs_lanes(b: np.ndarray, t_at: int, switch_at: int, src: int, dst: int) -> None:
+    for w in range(LANES):
+        b[dst + w] = -b[w] * b[src + w]

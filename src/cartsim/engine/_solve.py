@@ -6,10 +6,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from cartsim.errors import SimulationError
 from cartsim.model import Model
+from cartsim.model._codegen import LANES
 
 from ._codes import AUTO, EXPLICIT, NOT_RUN, STIFF
 from ._doses import Dose, check_doses, pack_doses
@@ -109,6 +111,18 @@ def event_streams(model: Model, ids: Sequence[int], seed: int | None) -> np.ndar
     return patient_streams(0 if seed is None else int(seed), ids, EVENT_STREAM)
 
 
+#: Most patients one group of lock-step lanes takes in turn (:mod:`cartsim.engine._lanes`).
+LANE_GROUP = 512
+
+
+def lane_group_size(n_patients: int) -> int:
+    """Patients per lane group: up to :data:`LANE_GROUP`, fewer for a small batch so that every
+    thread gets a few groups (the lanes of a group share one thread). Results do not depend
+    on it."""
+    threads = numba.get_num_threads()
+    return int(min(LANE_GROUP, max(LANES, -(-n_patients // (4 * threads)))))
+
+
 def solve(
     model: Model,
     params: np.ndarray,
@@ -119,6 +133,7 @@ def solve(
     ids: Sequence[int] | None = None,
     seed: int | None = None,
     out: np.ndarray | None = None,
+    lanes: bool = True,
 ) -> Solution:
     """Integrate every row of ``params`` (one patient each) over ``times`` with its doses.
 
@@ -127,7 +142,8 @@ def solve(
     ``out``: an optional C-contiguous float64 buffer ``(patients, variables, times)`` for the
     trajectories, every element of which is overwritten. Callers that solve chunk after chunk
     pass the same buffer: fresh memory costs a page fault per 4 KiB inside the parallel
-    kernel, about a tenth of the integration itself.
+    kernel, about a tenth of the integration itself. ``lanes=False`` integrates one patient
+    at a time throughout (:mod:`cartsim.engine._lanes`; the results are the same bits).
     """
     n_patients = params.shape[0]
     if params.shape != (n_patients, len(model.parameters)):
@@ -179,6 +195,7 @@ def solve(
         cell,
         event_streams(model, patient_ids, seed),
         METHODS[settings.method],
+        lane_group_size(n_patients) if lanes else 0,
         values,
         status,
         status_time,

@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 #: numpy's error model: x / 0 gives inf or NaN (the patient is then flagged ``non_finite``)
 #: instead of raising ZeroDivisionError, which numba cannot carry out of a parallel loop.
 KERNEL_DECORATOR = '@numba.njit(cache=True, error_model="numpy")'
+#: The lanes' right-hand side is inlined in numba's IR, so that its offsets are constants.
+LANES_DECORATOR = '@numba.njit(cache=True, error_model="numpy", inline="always")'
+#: Patients integrated side by side in the explicit method's lock-step phase
+#: (:mod:`cartsim.engine._lanes`): 16 lets LLVM's loop vectorizer use 4-wide AVX2 registers
+#: four times over (4 and 8 measured 1.6x, 16 2.8x faster than one patient at a time).
+LANES = 16
 
 
 class _KernelPrinter(PythonCodePrinter):  # type: ignore[misc]
@@ -76,6 +82,7 @@ def model_functions_source(model: Model) -> str:
         f"N_SWITCHES = {len(model.switches)}",
         f"N_PARAMS = {len(model.parameters)}",
         f"N_STOCHASTIC = {sum(s.stochastic_below is not None for s in model.states)}",
+        f"LANES = {LANES}",
         _jacobian_function(model, names, derivatives),
         _stochastic_function(model, names),
         _function(
@@ -102,6 +109,7 @@ def model_functions_source(model: Model) -> str:
             True,
             [f"dy[{i}] = {code(d)}" for i, d in enumerate(derivatives)],
         ),
+        _lanes_function(model, code, derivatives),
         _function(
             "model_observe(t, y, p, out)",
             model,
@@ -127,6 +135,35 @@ def _function(signature: str, model: Model, exprs: list[sympy.Expr], code: objec
         lines += [f"    s_{s.name} = y[{i}]" for i, s in enumerate(model.states) if s.name in symbols]
     lines += [f"    v_{i.name} = {code(i.expr)}" for i in needed]
     lines += [f"    {line}" for line in body]
+    return "\n".join(lines)
+
+
+def _lanes_function(model: Model, code: object, derivatives: list[sympy.Expr]) -> str:
+    """``model_rhs_lanes(b, t_at, switch_at, src, dst)``: the right-hand side of ``LANES``
+    patients at once, on the lane buffer of :mod:`cartsim.engine._lanes` (value ``j`` of lane
+    ``w`` of a block at offset ``o`` is ``b[o + j * LANES + w]``; the parameters are the block at
+    offset 0). The same printed expressions as ``model_rhs``, so each lane's result is bit
+    for bit that of ``model_rhs``; one buffer with constant offsets lets LLVM prove the lanes'
+    loads and stores apart and vectorize the loop over lanes. Models with stochastic states
+    never use lanes and get an empty function.
+    """
+    assert callable(code)
+    lines = [LANES_DECORATOR, "def model_rhs_lanes(b, t_at, switch_at, src, dst):"]
+    if any(s.stochastic_below is not None for s in model.states):
+        return "\n".join([*lines, "    pass"])
+    needed = _needed_intermediates(model, derivatives)
+    symbols: set[str] = set()
+    for expr in [*derivatives, *(i.expr for i in needed)]:
+        symbols |= {str(s) for s in expr.free_symbols}
+    lines.append("    for w in range(LANES):")
+    if TIME in symbols:
+        lines.append("        t = b[t_at + w]")
+    if str(SWITCH_TIME) in symbols:
+        lines.append("        switch_time = b[switch_at + w]")
+    lines += [f"        p_{p.name} = b[{i} * LANES + w]" for i, p in enumerate(model.parameters) if p.name in symbols]
+    lines += [f"        s_{s.name} = b[src + {i} * LANES + w]" for i, s in enumerate(model.states) if s.name in symbols]
+    lines += [f"        v_{i.name} = {code(i.expr)}" for i in needed]
+    lines += [f"        b[dst + {i} * LANES + w] = {code(d)}" for i, d in enumerate(derivatives)]
     return "\n".join(lines)
 
 
