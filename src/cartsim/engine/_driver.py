@@ -622,3 +622,54 @@ def hybrid_piece(
     hazard[1] = -1.0
     n_active = fire_event(t, switch_time, y, p, active, watch, level, cell, birth, death, rng)
     return OK, t, steps, out_index, max(n_active, 0)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def finish_patient(
+    i, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction,
+    level, cell, rng_state, method, out, status, status_time, step_count, stiff_from, resume,
+):
+    """Solve patient i (from ``resume`` if that holds a saved state) and store its results."""
+    first, last = dose_start[i], dose_start[i + 1]
+    code, when, steps, since, recorded = solve_patient(
+        params[i],
+        times,
+        dose_time[first:last],
+        dose_state[first:last],
+        dose_amount[first:last],
+        dose_set[first:last],
+        rtol,
+        atol,
+        max_steps,
+        floor,
+        extinction,
+        level,
+        cell,
+        rng_state[i],
+        method,
+        out[i],
+        resume,
+    )
+    # Outputs after a failure are NaN (filled here, not before: writing every output twice
+    # cost a few per cent of the run).
+    out[i, :, recorded:] = np.nan
+    status[i] = code
+    status_time[i] = when
+    step_count[i] = steps
+    stiff_from[i] = since
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def solve_batch(
+    params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction,
+    level, cell, rng_state, method, out, status, status_time, step_count, stiff_from,
+):
+    """Solve every patient (rows of ``params``) in parallel; ``out`` is (patient, variable, time),
+    so each thread writes one contiguous block. ``rng_state`` holds each patient's random
+    stream (4 words; read only for models with stochastic states)."""
+    fresh = np.zeros(RESUME_SIZE)  # no saved state: every patient starts at times[0]
+    for i in numba.prange(params.shape[0]):
+        finish_patient(
+            i, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor,
+            extinction, level, cell, rng_state, method, out, status, status_time, step_count, stiff_from, fresh,
+        )

@@ -84,11 +84,11 @@ from cartsim.engine._driver import (  # <template-import>
     STIFF_CHECKS_TO_SWITCH,
     STIFFNESS_CHECK_INTERVAL,
     STIFFNESS_RATIO,
+    finish_patient,
     patient_start,
     record_start,
     record_until,
     segment_stop,
-    solve_patient,
     spectral_radius,
 )
 from cartsim.engine._model_stub import (  # <template-import>
@@ -415,54 +415,28 @@ def take_patient(
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def solve_batch(
+def solve_batch_lanes(
     params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction,
-    level, cell, rng_state, method, lanes, out, status, status_time, step_count, stiff_from,
+    level, cell, rng_state, method, group, out, status, status_time, step_count, stiff_from,
 ):
-    """Solve every patient (rows of ``params``) in parallel; ``out`` is (patient, variable, time),
-    so each thread writes one contiguous block. ``rng_state`` holds each patient's random
-    stream (4 words; read only for models with stochastic states). With ``lanes > 0`` (and
-    a deterministic model, and a method that starts explicit) the explicit phase runs in
-    lock-step lanes first, in groups of ``lanes`` patients; the results are the same bits
-    either way, whatever the group size."""
+    """:func:`solve_batch` with the explicit phase in lock-step lanes, in groups of ``group``
+    patients run in parallel (for deterministic models and a method that starts explicit).
+    The results are the same bits as :func:`solve_batch`'s, whatever the group size. A
+    separate entry point, so that only callers with populations compile the lanes."""
     n_patients = params.shape[0]
-    use_lanes = lanes > 0 and N_STOCHASTIC == 0 and method != STIFF
-    block = lanes if use_lanes else 1
-    n_blocks = -(-n_patients // block)
-    for index in numba.prange(n_blocks):
-        first = index * block
-        last = min(first + block, n_patients)
+    n_groups = -(-n_patients // group)
+    for index in numba.prange(n_groups):
+        first = index * group
+        last = min(first + group, n_patients)
         resume = np.zeros((last - first, RESUME_SIZE))
-        if use_lanes:
+        if N_STOCHASTIC == 0 and method != STIFF:
             lock_step(
                 first, last, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps,
                 floor, extinction, out, resume, method,
             )
         for i in range(first, last):
-            d0, d1 = dose_start[i], dose_start[i + 1]
-            code, when, steps, since, recorded = solve_patient(
-                params[i],
-                times,
-                dose_time[d0:d1],
-                dose_state[d0:d1],
-                dose_amount[d0:d1],
-                dose_set[d0:d1],
-                rtol,
-                atol,
-                max_steps,
-                floor,
-                extinction,
-                level,
-                cell,
-                rng_state[i],
-                method,
-                out[i],
+            finish_patient(
+                i, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor,
+                extinction, level, cell, rng_state, method, out, status, status_time, step_count, stiff_from,
                 resume[i - first],
             )
-            # Outputs after a failure are NaN (filled here, not before: writing every output
-            # twice cost a few per cent of the run).
-            out[i, :, recorded:] = np.nan
-            status[i] = code
-            status_time[i] = when
-            step_count[i] = steps
-            stiff_from[i] = since

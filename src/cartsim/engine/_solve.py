@@ -113,12 +113,17 @@ def event_streams(model: Model, ids: Sequence[int], seed: int | None) -> np.ndar
 
 #: Most patients one group of lock-step lanes takes in turn (:mod:`cartsim.engine._lanes`).
 LANE_GROUP = 512
+#: Smaller batches run one patient at a time: lanes would save them little, and their code
+#: (about as much to compile as the rest of the kernel) is then never compiled.
+LANE_MINIMUM = 64
 
 
 def lane_group_size(n_patients: int) -> int:
-    """Patients per lane group: up to :data:`LANE_GROUP`, fewer for a small batch so that every
-    thread gets a few groups (the lanes of a group share one thread). Results do not depend
-    on it."""
+    """Patients per lane group (0: no lanes): up to :data:`LANE_GROUP`, fewer for a small
+    batch so that every thread gets a few groups (the lanes of a group share one thread).
+    Results do not depend on it."""
+    if n_patients < LANE_MINIMUM:
+        return 0
     threads = numba.get_num_threads()
     return int(min(LANE_GROUP, max(LANES, -(-n_patients // (4 * threads)))))
 
@@ -182,7 +187,7 @@ def solve(
     steps = np.zeros(n_patients, dtype=np.int64)
     stiff_from = np.full(n_patients, np.nan)
     kernel = load_kernel(model)
-    kernel.solve_batch(
+    inputs = (
         rows,
         times,
         *pack_doses(model, schedules),
@@ -195,13 +200,14 @@ def solve(
         cell,
         event_streams(model, patient_ids, seed),
         METHODS[settings.method],
-        lane_group_size(n_patients) if lanes else 0,
-        values,
-        status,
-        status_time,
-        steps,
-        stiff_from,
     )
+    results = (values, status, status_time, steps, stiff_from)
+    group = lane_group_size(n_patients) if lanes else 0
+    stochastic = any(s.stochastic_below is not None for s in model.states)
+    if group > 0 and not stochastic and settings.method != "stiff":
+        kernel.solve_batch_lanes(*inputs, group, *results)
+    else:
+        kernel.solve_batch(*inputs, *results)
     if (status == NOT_RUN).any():
         missing = np.flatnonzero(status == NOT_RUN)
         raise SimulationError(f"the kernel of model {model.name!r} did not finish {missing.size} patient(s), first {missing[0]}")
