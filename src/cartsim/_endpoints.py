@@ -14,10 +14,11 @@ import pandas as pd
 
 from ._simulate import prepare
 from ._version import __version__
-from .engine import STATUS_NAMES, solve
+from .engine import solve
 from .engine._doses import DoseInput
 from .engine._reduce import reduce_endpoints
 from .engine._solve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, METHOD_DESCRIPTIONS
+from .engine._status import status_names
 from .errors import SimulationError
 from .model import Model
 from .population import sample_parameters
@@ -111,7 +112,7 @@ def simulate_endpoints(
         columns[f"{name}_peak"], column_units[f"{name}_peak"] = peak[index], unit
         columns[f"{name}_time_of_peak"], column_units[f"{name}_time_of_peak"] = peak_time[index], "day"
         columns[f"{name}_{window}"], column_units[f"{name}_{window}"] = auc[index], f"({unit})*day" if unit else "day"
-    columns["status"] = np.array([STATUS_NAMES[int(code)] for code in status], dtype=object)
+    columns["status"] = status_names(status)
     columns["status_time"], column_units["status_time"] = status_time, "day"
     columns["solver_steps"] = steps
     columns["stiff_from"], column_units["stiff_from"] = stiff_from, "day"

@@ -13,7 +13,7 @@ from ._version import __version__
 from .engine import Dose, SolverSettings, check_times, solve
 from .engine._doses import DoseInput, check_doses, per_patient_doses
 from .engine._solve import DEFAULT_ATOL, DEFAULT_MAX_STEPS, DEFAULT_RTOL, METHOD_DESCRIPTIONS, Solution
-from .engine._status import STATUS_NAMES
+from .engine._status import status_names
 from .errors import SimulationError
 from .model import Intermediate, Model, State
 from .population import residual_noise, sample_parameters, typical_parameters
@@ -167,7 +167,7 @@ def _dataset(
     for index, symbol in enumerate(described):
         labels = {"units": symbol.unit, "long_name": symbol.description or symbol.name}
         variables[symbol.name] = xr.Variable(("patient", "time"), solution.values[index], labels)
-    names = np.array([STATUS_NAMES[int(code)] for code in solution.status], dtype=object)
+    names = status_names(solution.status)
     variables["status"] = xr.Variable("patient", names.astype(str), {"long_name": "integration status"})
     variables["status_time"] = xr.Variable(
         "patient", solution.status_time, {"units": "day", "long_name": "time the status was reached (NaN when ok)"}

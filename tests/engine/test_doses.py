@@ -52,3 +52,15 @@ def test_packed_doses_follow_each_patient_schedule(linear_model: cartsim.Model) 
         for got, expected in zip(packed, _reference_pack(linear_model, schedules), strict=True):
             assert got.dtype == expected.dtype
             np.testing.assert_array_equal(got, expected)
+
+
+def test_one_schedule_for_everyone_packs_like_separate_equal_schedules(linear_model: cartsim.Model) -> None:
+    """The fast path for one shared schedule (the same object, or equal separate ones) gives
+    the per-patient definition's arrays, and so does a population where one schedule differs."""
+    shared = (cartsim.Dose("central", 2.0, time=4.0), cartsim.Dose("central", 1.0, time=1.0))
+    same_object = [shared] * 5
+    equal_copies = [tuple(list(shared)) for _ in range(5)]
+    one_differs = [*equal_copies[:4], (shared[1],)]
+    for schedules in (same_object, equal_copies, one_differs):
+        for got, expected in zip(pack_doses(linear_model, schedules), _reference_pack(linear_model, schedules), strict=True):
+            np.testing.assert_array_equal(got, expected)

@@ -69,3 +69,15 @@ def test_max_steps_is_flagged(cart6_model: cartsim.Model) -> None:
     result = cartsim.simulate(cart6_model, times=[0.0, 365.0], max_steps=20)
     assert result["status"].values[0] == "max_steps"
     assert 0 < result["status_time"].values[0] < 365
+
+
+def test_status_names_of_many_codes_match_one_by_one() -> None:
+    """The vectorised lookup gives each code's name and rejects codes that have none."""
+    from cartsim.engine._status import STATUS_NAMES, status_name, status_names
+
+    codes = np.array(sorted(STATUS_NAMES) * 3, dtype=np.int64)
+    assert list(status_names(codes)) == [status_name(c) for c in codes]
+    assert status_names(np.array([], dtype=np.int64)).size == 0
+    for bad in ([-1], [max(STATUS_NAMES) + 1]):
+        with pytest.raises(KeyError, match="unknown status code"):
+            status_names(np.array(bad))

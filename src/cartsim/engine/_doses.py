@@ -115,7 +115,13 @@ def pack_doses(model: Model, schedules: Sequence[tuple[Dose, ...]]) -> tuple[np.
     """
     index = {name: i for i, name in enumerate(model.state_names)}
     distinct: dict[tuple[Dose, ...], int] = {}
-    which = np.fromiter((distinct.setdefault(s, len(distinct)) for s in schedules), dtype=np.int64, count=len(schedules))
+    everyone = list(schedules)
+    if everyone and everyone.count(everyone[0]) == len(everyone):
+        # One schedule for all (the usual case): list.count compares in C, identity first.
+        distinct[everyone[0]] = 0
+        which = np.zeros(len(everyone), dtype=np.int64)
+    else:
+        which = np.fromiter((distinct.setdefault(s, len(distinct)) for s in everyone), dtype=np.int64, count=len(everyone))
     tables = [sorted((d.time, index[d.state], float(d.amount), d.mode == "set") for d in s) for s in distinct]
     table_rows = [row for table in tables for row in table]
     table_start = np.zeros(len(tables) + 1, dtype=np.int64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._codes import MAX_STEPS, NEGATIVE_STATE, NON_FINITE, OK, STEP_TOO_SMALL
 
 STATUS_NAMES: dict[int, str] = {
@@ -24,3 +26,14 @@ STATUS_MESSAGES: dict[str, str] = {
 def status_name(code: int) -> str:
     """The name of a kernel status code."""
     return STATUS_NAMES[int(code)]
+
+
+def status_names(codes: np.ndarray) -> np.ndarray:
+    """The names of many kernel status codes at once (an object array of str)."""
+    table = np.array([STATUS_NAMES.get(code, "") for code in range(max(STATUS_NAMES) + 1)], dtype=object)
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size and (codes.min() < 0 or codes.max() >= table.size or (table[codes] == "").any()):
+        unknown = sorted({int(c) for c in codes if int(c) not in STATUS_NAMES})
+        raise KeyError(f"unknown status code(s) {unknown}")
+    names: np.ndarray = table[codes]
+    return names
