@@ -105,7 +105,7 @@ def matrix_finite(matrix):
     return True
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def crosses(y, y_new, levels):
     """Whether a state crosses its level (0 or -inf: none) downwards in this step."""
     for j in range(N_STATES):

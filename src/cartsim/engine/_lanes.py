@@ -84,6 +84,7 @@ from cartsim.engine._driver import (  # <template-import>
     STIFF_CHECKS_TO_SWITCH,
     STIFFNESS_CHECK_INTERVAL,
     STIFFNESS_RATIO,
+    crosses,
     finish_patient,
     patient_start,
     record_start,
@@ -191,17 +192,6 @@ def lanes_step(b, rtol, atol):
 def gather(b, offset, w, values):
     for j in range(N_STATES):
         values[j] = b[offset + j * LANES + w]
-
-
-@numba.njit(cache=True, error_model="numpy", inline="always")
-def lane_crosses(b, w, levels):
-    """:func:`crosses` for lane w, on the lane buffer."""
-    for j in range(N_STATES):
-        level = levels[j]
-        below = b[LANE_Y_NEW + j * LANES + w] < level
-        if level != 0.0 and math.isfinite(level) and b[LANE_Y + j * LANES + w] >= level and below:
-            return True
-    return False
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -321,7 +311,9 @@ def advance_lanes(
                 steps[w] += 1
                 leave[w] = steps[w] >= max_steps or t + h_next >= stop_inner[w]
             continue
-        if lane_crosses(b, w, floor) or lane_crosses(b, w, extinction):
+        # Lane w's states before and after the step, as strided views of the buffer.
+        y_lane, y_new_lane = b[LANE_Y + w : LANE_Y_NEW : LANES], b[LANE_Y_NEW + w : LANE_WORK : LANES]
+        if crosses(y_lane, y_new_lane, floor) or crosses(y_lane, y_new_lane, extinction):
             leave[w] = True
             continue
         steps[w] += 1

@@ -165,7 +165,8 @@ def solve(
     if len(patient_ids) != n_patients:
         raise SimulationError(f"got {len(patient_ids)} patient ids for {n_patients} patients")
     rows = np.ascontiguousarray(params, dtype=float)
-    if any(s.stochastic_below is not None for s in model.states):
+    stochastic = any(s.stochastic_below is not None for s in model.states)
+    if stochastic:
         # The hidden per-state mode flags after the parameters (1: deterministic), which the
         # generated kernel reads whether or not the hybrid mode is on.
         rows = np.ascontiguousarray(np.hstack([rows, np.ones((n_patients, len(model.states)))]))
@@ -203,7 +204,6 @@ def solve(
     )
     results = (values, status, status_time, steps, stiff_from)
     group = lane_group_size(n_patients) if lanes else 0
-    stochastic = any(s.stochastic_below is not None for s in model.states)
     if group > 0 and not stochastic and settings.method != "stiff":
         kernel.solve_batch_lanes(*inputs, group, *results)
     else:

@@ -125,10 +125,7 @@ def model_functions_source(model: Model) -> str:
 def _function(signature: str, model: Model, exprs: list[sympy.Expr], code: object, uses_states: bool, body: list[str]) -> str:
     """A numba function that unpacks only the parameters, states and intermediates it needs."""
     assert callable(code)
-    needed = _needed_intermediates(model, exprs)
-    symbols: set[str] = set()
-    for expr in [*exprs, *(i.expr for i in needed)]:
-        symbols |= {str(s) for s in expr.free_symbols}
+    needed, symbols = _uses(model, exprs)
     lines = [KERNEL_DECORATOR, f"def {signature}:"]
     lines += [f"    p_{p.name} = p[{i}]" for i, p in enumerate(model.parameters) if p.name in symbols]
     if uses_states:
@@ -151,10 +148,7 @@ def _lanes_function(model: Model, code: object, derivatives: list[sympy.Expr]) -
     lines = [LANES_DECORATOR, "def model_rhs_lanes(b, t_at, switch_at, src, dst):"]
     if any(s.stochastic_below is not None for s in model.states):
         return "\n".join([*lines, "    pass"])
-    needed = _needed_intermediates(model, derivatives)
-    symbols: set[str] = set()
-    for expr in [*derivatives, *(i.expr for i in needed)]:
-        symbols |= {str(s) for s in expr.free_symbols}
+    needed, symbols = _uses(model, derivatives)
     lines.append("    for w in range(LANES):")
     if TIME in symbols:
         lines.append("        t = b[t_at + w]")
@@ -165,6 +159,16 @@ def _lanes_function(model: Model, code: object, derivatives: list[sympy.Expr]) -
     lines += [f"        v_{i.name} = {code(i.expr)}" for i in needed]
     lines += [f"        b[dst + {i} * LANES + w] = {code(d)}" for i, d in enumerate(derivatives)]
     return "\n".join(lines)
+
+
+def _uses(model: Model, exprs: list[sympy.Expr]):  # type: ignore[no-untyped-def]
+    """The intermediates the expressions need (in dependency order) and the names of every
+    symbol they and those intermediates use."""
+    needed = _needed_intermediates(model, exprs)
+    symbols: set[str] = set()
+    for expr in [*exprs, *(i.expr for i in needed)]:
+        symbols |= {str(s) for s in expr.free_symbols}
+    return needed, symbols
 
 
 def _needed_intermediates(model: Model, exprs: list[sympy.Expr]):  # type: ignore[no-untyped-def]
