@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         "loops over patients, as their users run them. The 1-thread cartsim row (full mode) is the per-core comparison.",
         "scipy and deSolve use LSODA without a user Jacobian; libroadrunner uses its default CVODE settings "
         "(BDF with Newton iteration) with the tolerances above.",
-        "The machine is shared (another engineer compiles at the same time), so every timing is the best of "
-        "several repeats and the load average is reported.",
+        "The machine may be shared with other work, so every timing is the best of several repeats and the load "
+        "average is reported: ratios taken under load (above ~0.5) understate cartsim, which needs both cores.",
     ]
     notes += observations(sections[0], load_start)
     if cold is None:

@@ -44,6 +44,47 @@ def _engine_table(engines: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+#: The engine issue's targets: (what, the summary's value, the bound, whether larger is better).
+TARGETS = (
+    ("cart6: cartsim ≥ 40× libroadrunner's throughput", "ratio_libroadrunner", 40.0, True),
+    ("cart6: cartsim ≥ 400× scipy LSODA's throughput", "ratio_scipy_lsoda", 400.0, True),
+    ("cart6: max relative error of peaks and AUCs ≤ 1e-4", "max_rel_error", 1e-4, False),
+    ("cart6_stiff: cartsim (stiff) ≥ 5× libroadrunner", "stiff_ratio_libroadrunner", 5.0, True),
+    ("1,000,000 patient-years to endpoints ≤ 30 s wall", "million_seconds", 30.0, False),
+    ("1,000,000 patient-years: peak memory ≤ 2 GB (MB)", "million_peak_rss_mb", 2000.0, False),
+    ("library model, new process, kernels cached: import + first call ≤ 3 s", "warm_library_seconds", 3.0, False),
+)
+
+
+def target_values(summary: dict[str, Any]) -> dict[str, float | None]:
+    """The measured value of each target in :data:`TARGETS` (None: not measured in this run)."""
+    million = summary.get("million_patient_years") or {}
+    warm = (summary.get("cold_start") or {}).get("warm") or {}
+    library = [times for name, times in (warm.get("workloads") or {}).items() if name.startswith("library:")]
+    return {
+        "ratio_libroadrunner": summary["ratio"].get("libroadrunner"),
+        "ratio_scipy_lsoda": summary["ratio"].get("scipy_lsoda"),
+        "max_rel_error": summary.get("max_rel_error"),
+        "stiff_ratio_libroadrunner": summary.get("stiff_ratio_libroadrunner"),
+        "million_seconds": million.get("seconds"),
+        "million_peak_rss_mb": million.get("peak_rss_mb") if million.get("seconds") is not None else None,
+        "warm_library_seconds": warm["import_seconds"] + library[0]["first_call_seconds"] if library else None,
+    }
+
+
+def _targets(summary: dict[str, Any]) -> list[str]:
+    values = target_values(summary)
+    lines = ["| target | measured | met |", "|---|--:|---|"]
+    for label, key, bound, larger_is_better in TARGETS:
+        value = values[key]
+        if value is None:
+            met = "not measured"
+        else:
+            met = "yes" if (value >= bound if larger_is_better else value <= bound) else "**no**"
+        lines.append(f"| {label} | {_number(value)} | {met} |")
+    return lines
+
+
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return None if numerator is None or not denominator else numerator / denominator
 
@@ -79,6 +120,7 @@ def markdown(summary: dict[str, Any], machine: dict[str, Any], date: str) -> str
         "Speeds are patient-years per second (one patient for 365 days). Timings are the best of several repeats; "
         "CPU time counts every thread of the process (and of R) and leaves out time spent waiting for a core.",
     ]
+    lines += ["", "## Targets (issue 3: engine II)", "", *_targets(summary)]
     for name, title in (("cart6", "cart6 (6 states)"), ("cart6_stiff", "cart6_stiff (7 states, binding step k_off = 1e4/day)")):
         engines = summary["engines"][name]
         lines += ["", f"## {title}", "", *_engine_table(engines)]
@@ -91,15 +133,29 @@ def markdown(summary: dict[str, Any], machine: dict[str, Any], date: str) -> str
     cold = summary.get("cold_start") or {}
     if cold.get("peak_rss_mb") is not None:
         lines.append(f"| cartsim cold start (child: import + 2 compilations) | {_number(cold['peak_rss_mb'])} |")
-    lines += ["", "## Cold start of cartsim", ""]
+    lines += ["", "## Cold and warm start of cartsim", ""]
     if cold.get("workloads"):
-        lines += ["Fresh process, empty kernel cache (`CARTSIM_CACHE_DIR` in a new temporary directory), 10 patients.", ""]
-        lines += ["| model | first call: generate + compile (s) | second call (s) |", "|---|--:|--:|"]
+        warm = cold.get("warm") or {}
+        lines += [
+            "Two fresh processes, 10 patients each: the first with an empty kernel cache (`CARTSIM_CACHE_DIR` in a new "
+            "temporary directory), so its first call generates and compiles the kernel; the second on the cache the first "
+            "one filled, as every later process of a user starts.",
+            "",
+        ]
+        lines += [
+            "| model | cold: first call, generate + compile (s) | warm: first call in a new process (s) | second call (s) |",
+            "|---|--:|--:|--:|",
+        ]
         for model, times in cold["workloads"].items():
             name, _, method = model.partition(":")
-            label = f"{name} (method={method})" if method else name
-            lines.append(f"| {label} | {_number(times['first_call_seconds'])} | {_number(times['second_call_seconds'], 2)} |")
-        lines += ["", f"`import cartsim`: {_number(cold['import_seconds'])} s."]
+            label = f"{method} (library model)" if name == "library" else f"{name} (method={method})" if method else name
+            warm_first = (warm.get("workloads") or {}).get(model, {}).get("first_call_seconds")
+            lines.append(
+                f"| {label} | {_number(times['first_call_seconds'])} | {_number(warm_first)} "
+                f"| {_number(times['second_call_seconds'], 2)} |"
+            )
+        imports = f"{_number(cold['import_seconds'])} s (cold), {_number(warm.get('import_seconds'))} s (warm)"
+        lines += ["", f"`import cartsim`: {imports}."]
     else:
         lines.append(f"Not measured in a fresh process ({cold.get('error', 'quick mode')}).")
     lines.append(

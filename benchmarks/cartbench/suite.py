@@ -145,17 +145,28 @@ def stiff_runs(settings: Settings) -> list[EngineRun]:
     return runs
 
 
+#: The library model whose first call the cold and warm starts also time (the issue's target
+#: is for "a library model").
+LIBRARY_MODEL = "stein2019"
+
+
 def cold_start(log: Log) -> dict[str, Any]:
-    """First calls of cartsim in a fresh process with an empty kernel cache."""
-    log("cold start: cartsim in a new process with an empty kernel cache")
+    """First calls of cartsim in a fresh process with an empty kernel cache (``cold``), then in
+    another fresh process on the cache the first one filled (``warm``)."""
+    log("cold start: cartsim in a new process with an empty kernel cache, then a warm start on that cache")
+    # The library model first: its warm first call then carries every one-time cost of a new process.
+    arguments = [f"library:{LIBRARY_MODEL}", CART6.name, f"{CART6_STIFF.name}:stiff"]
     with tempfile.TemporaryDirectory(prefix="cartbench-cold-") as folder:
         env = {**os.environ, "CARTSIM_CACHE_DIR": str(Path(folder) / "cache")}
-        arguments = [CART6.name, f"{CART6_STIFF.name}:stiff"]
-        child = run_child([sys.executable, "-m", "cartbench.cold_start", *arguments], env=env, cwd=BENCHMARKS_DIR)
-    if child.returncode != 0:
-        return {"error": failure_message(child.stderr)}
-    report: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
-    report["wall_seconds"] = child.wall_seconds
+        children = [
+            run_child([sys.executable, "-m", "cartbench.cold_start", *arguments], env=env, cwd=BENCHMARKS_DIR) for _ in range(2)
+        ]
+    for child in children:
+        if child.returncode != 0:
+            return {"error": failure_message(child.stderr)}
+    cold, warm = (json.loads(child.stdout.strip().splitlines()[-1]) for child in children)
+    report: dict[str, Any] = {**cold, "wall_seconds": children[0].wall_seconds}
+    report["warm"] = {**warm, "wall_seconds": children[1].wall_seconds}
     log(f"  {report}")
     return report
 
