@@ -42,11 +42,8 @@ def main(arguments: list[str]) -> None:
         by_name = {p: params[:, i] for i, p in enumerate(workload.parameter_names)}
         options: dict[str, Any] = {"method": method} if method and supports_method else {}
         model = cartsim.parse_model(workload.cartsim_text)
-        report["workloads"][argument] = _two_calls(
-            lambda model=model, by_name=by_name, options=options: cartsim.simulate(
-                model, times=TIMES, params=by_name, rtol=RTOL, atol=ATOL, **options
-            )
-        )
+        workload_call = partial(cartsim.simulate, model, times=TIMES, params=by_name, rtol=RTOL, atol=ATOL, **options)
+        report["workloads"][argument] = _two_calls(workload_call)
     report["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(report))
 
