@@ -51,6 +51,9 @@ X_RHS: dict[str, str] = {
     "exponential": "exp(x)",  # blows up at t = exp(-x0); exp overflows for x > 709.78
     "parameter_ratio": "c / k",  # constant; k = 0 divides by zero
     "inverse": "k / x",  # x = sqrt(x0**2 + 2 k t); x = 0 divides by zero
+    # x = (x0**3 + 3 t)**(1/3); at x = 0 numba's 0.0 ** -2 would raise ZeroDivisionError
+    # (whatever the error model) unless the kernel prints it as 1.0 / x**2.
+    "negative_power": "x ** -2",
     "sqrt_drain": "-k * sqrt(x)",  # reaches 0 at t = 2 sqrt(x0) / k, then sqrt of a negative
     "log_drain": "log(x)",  # reaches 0 in finite time with infinite slope, then log of a negative
     "switch": "2 if x < 1 else 0.5",  # state-dependent switch crossed once
@@ -225,6 +228,16 @@ CASES = [
         grid(0, 4, 41),
         {"*": frozenset({"non_finite"})},
         reference=lambda t: {"x": np.sqrt(1 + 2 * t)},
+        status_time=near(2.0),
+        doses=(cartsim.Dose("x", 0.0, time=2.0, mode="set"),),
+    ),
+    Case(
+        "negative-integer-power-of-zero-state-after-reset-dose",
+        "negative_power",
+        {"x0": 1.0},
+        grid(0, 4, 41),
+        {"*": frozenset({"non_finite"})},
+        reference=lambda t: {"x": np.cbrt(1 + 3 * t)},
         status_time=near(2.0),
         doses=(cartsim.Dose("x", 0.0, time=2.0, mode="set"),),
     ),

@@ -50,6 +50,16 @@ class _KernelPrinter(PythonCodePrinter):  # type: ignore[misc]
     def _print_Half(self, expr: sympy.Rational) -> str:
         return "0.5"
 
+    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
+        # numba raises ZeroDivisionError for 0.0 ** -n with an integer n, whatever the error
+        # model, and one raise fails the whole batch; 1.0 / 0.0 ** n gives inf, and the
+        # patient is flagged instead.
+        exponent = expr.exp
+        if exponent.is_Integer and exponent < 0:
+            base = self.parenthesize(expr.base, sympy.printing.precedence.PRECEDENCE["Pow"])
+            return f"(1.0/{base}**{-int(exponent)})" if exponent != -1 else f"(1.0/{base})"
+        return str(super()._print_Pow(expr, rational=rational))
+
 
 def model_functions_source(model: Model) -> str:
     """Python source of the model's numba functions (the interface of the solver template)."""
