@@ -22,7 +22,7 @@ from cartsim.model import Model, model_functions_source
 
 _TEMPLATE_IMPORT = "# <template-import>"
 #: The solver templates, in the order they are appended after the model's functions.
-TEMPLATES = ("_codes.py", "_dopri5.py", "_rodas4.py", "_hybrid.py", "_driver.py", "_lanes.py")
+TEMPLATES = ("_codes.py", "_dopri5.py", "_rodas4.py", "_hybrid.py", "_driver.py", "_lanes.py", "_rodas_lanes.py")
 
 
 @lru_cache(maxsize=64)

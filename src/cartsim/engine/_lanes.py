@@ -73,7 +73,6 @@ from cartsim.engine._driver import (  # <template-import>
     RESUME_LOG_ERROR,
     RESUME_OUT_INDEX,
     RESUME_REJECTED,
-    RESUME_SIZE,
     RESUME_STEPS,
     RESUME_STIFF_SINCE,
     RESUME_SWITCH_INDEX,
@@ -85,7 +84,6 @@ from cartsim.engine._driver import (  # <template-import>
     STIFFNESS_CHECK_INTERVAL,
     STIFFNESS_RATIO,
     crosses,
-    finish_patient,
     patient_start,
     record_start,
     record_until,
@@ -96,7 +94,6 @@ from cartsim.engine._model_stub import (  # <template-import>
     LANES,
     N_PARAMS,
     N_STATES,
-    N_STOCHASTIC,
     N_SWITCHES,
     model_jacobian,
     model_rhs,
@@ -404,31 +401,3 @@ def take_patient(
         stiff_since[w] = math.nan
         return following, 1
     return following, 0
-
-
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def solve_batch_lanes(
-    params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction,
-    level, cell, rng_state, method, group, out, status, status_time, step_count, stiff_from,
-):
-    """:func:`solve_batch` with the explicit phase in lock-step lanes, in groups of ``group``
-    patients run in parallel (for deterministic models and a method that starts explicit).
-    The results are the same bits as :func:`solve_batch`'s, whatever the group size. A
-    separate entry point, so that only callers with populations compile the lanes."""
-    n_patients = params.shape[0]
-    n_groups = -(-n_patients // group)
-    for index in numba.prange(n_groups):
-        first = index * group
-        last = min(first + group, n_patients)
-        resume = np.zeros((last - first, RESUME_SIZE))
-        if N_STOCHASTIC == 0 and method != STIFF:
-            lock_step(
-                first, last, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps,
-                floor, extinction, out, resume, method,
-            )
-        for i in range(first, last):
-            finish_patient(
-                i, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor,
-                extinction, level, cell, rng_state, method, out, status, status_time, step_count, stiff_from,
-                resume[i - first],
-            )

@@ -9,6 +9,8 @@ decay of one state, no observables, no switches) only keeps the templates import
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -57,3 +59,52 @@ def model_stochastic_rates(
 def model_rhs_lanes(b: np.ndarray, t_at: int, switch_at: int, src: int, dst: int) -> None:
     for w in range(LANES):
         b[dst + w] = -b[w] * b[src + w]
+
+
+# The generated linear algebra for the stub's pattern {(0, 0)} (see cartsim.model._sparse_lu).
+@numba.njit(cache=True, error_model="numpy")
+def model_lu_factor(jac: np.ndarray, inverse: float, lu: np.ndarray) -> bool:
+    lu[0, 0] = inverse - jac[0, 0]
+    pivot = lu[0, 0]
+    if not (abs(pivot) > 0.0) or not math.isfinite(pivot):
+        return False
+    lu[0, 0] = 1.0 / pivot
+    return True
+
+
+@numba.njit(cache=True, error_model="numpy")
+def model_lu_solve(lu: np.ndarray, vector: np.ndarray) -> None:
+    vector[0] = vector[0] * lu[0, 0]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def model_decoupled(jac: np.ndarray, decoupled: np.ndarray) -> bool:
+    decoupled[0] = True
+    return True
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def model_jacobian_lanes(b: np.ndarray, t_at: int, switch_at: int, src: int, jac_at: int, dfdt_at: int) -> None:
+    for w in range(LANES):
+        b[jac_at + w] = -b[w]
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def model_lu_factor_lanes(b: np.ndarray, jac_at: int, inverse_at: int, lu_at: int, ok_at: int) -> None:
+    for w in range(LANES):
+        g_0_0 = b[inverse_at + w] - b[jac_at + w]
+        ok = (abs(g_0_0) > 0.0) & math.isfinite(g_0_0)
+        b[lu_at + w] = 1.0 / g_0_0
+        b[ok_at + w] = 1.0 if ok else 0.0
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def model_lu_solve_lanes(b: np.ndarray, lu_at: int, vector_at: int) -> None:
+    for w in range(LANES):
+        b[vector_at + w] = b[vector_at + w] * b[lu_at + w]
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def model_decoupled_lanes(b: np.ndarray, jac_at: int, flag_at: int) -> None:
+    for w in range(LANES):
+        b[flag_at + w] = 1.0

@@ -3,7 +3,9 @@
 Like :mod:`cartsim.engine._dopri5` this is copied into each model's generated kernel module.
 The Jacobian ``df/dy`` and the explicit time derivative ``df/dt`` come from the model's
 symbolic derivatives (``model_jacobian``, generated from the parsed equations), never from
-finite differences.
+finite differences. ``G`` is factored by the model's generated code for its Jacobian pattern
+(:mod:`cartsim.model._sparse_lu`: straight-line, no fill-in on ``cart6``) when its diagonal
+pivots pass the threshold test, else by :func:`lu_factor` with partial pivoting.
 
 One step from ``(t, y)`` with ``G = I / (h * gamma) - J`` solves, for stages ``i = 1..6``::
 
@@ -25,7 +27,13 @@ import math
 import numba
 
 from cartsim.engine._dopri5 import scaled_rms  # <template-import>
-from cartsim.engine._model_stub import N_STATES, model_rhs  # <template-import>
+from cartsim.engine._model_stub import (  # <template-import>
+    N_STATES,
+    model_decoupled,
+    model_lu_factor,
+    model_lu_solve,
+    model_rhs,
+)
 
 GAMMA = 0.25
 ALPHA2, ALPHA3, ALPHA4 = 0.386, 0.21, 0.63
@@ -52,7 +60,7 @@ ROS_FAC_MIN = 0.2
 ROS_FAC_MAX = 6.0
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def rodas_error_factor(error):
     """The step-size factor error ** (-1/4) (4 = 1 + the order of the embedded solution), by
     two square roots instead of a pow."""
@@ -113,20 +121,29 @@ def lu_solve(matrix, pivots, vector):
         vector[i] = total * matrix[i, i]
 
 
-@numba.njit(cache=True, error_model="numpy")
-def find_decoupled_rows(jac, decoupled):
-    """Mark the states whose Jacobian row has no off-diagonal entry here (their derivative
-    depends on no other state); returns whether there is any."""
-    found = False
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def factor_iteration_matrix(jac, inverse, lu, pivots):
+    """Factor G = inverse * I - jac: with the model's generated code for its Jacobian
+    pattern (:mod:`cartsim.model._sparse_lu`) where every diagonal pivot passes the
+    threshold test, else with partial pivoting (:func:`lu_factor`).
+
+    Returns 1 (generated factors), 0 (pivoted factors) or -1 (G is singular)."""
+    if model_lu_factor(jac, inverse, lu):
+        return 1
     for i in range(N_STATES):
-        alone = True
         for j in range(N_STATES):
-            if j != i and jac[i, j] != 0.0:
-                alone = False
-                break
-        decoupled[i] = alone
-        found = found or alone
-    return found
+            lu[i, j] = -jac[i, j]
+        lu[i, i] += inverse
+    return 0 if lu_factor(lu, pivots) else -1
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def solve_iteration(lu, pivots, generated, vector):
+    """Solve in place with the factors of :func:`factor_iteration_matrix`."""
+    if generated:
+        model_lu_solve(lu, vector)
+    else:
+        lu_solve(lu, pivots, vector)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -162,19 +179,16 @@ def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point
     """
     n = N_STATES
     inverse = 1.0 / (h * GAMMA)
-    for i in range(n):
-        for j in range(n):
-            lu[i, j] = -jac[i, j]
-        lu[i, i] += inverse
-    if not lu_factor(lu, pivots):
+    factored = factor_iteration_matrix(jac, inverse, lu, pivots)
+    if factored < 0:
         return math.inf
-    # Only models with stochastic states hold states still (a zero row); others skip the check.
-    any_decoupled = find_decoupled_rows(jac, decoupled)
+    generated = factored == 1
+    any_decoupled = model_decoupled(jac, decoupled)
     k1, k2, k3, k4, k5, k6 = stages[0], stages[1], stages[2], stages[3], stages[4], stages[5]
     for j in range(n):
         k1[j] = f0[j] + h * GAMMA * dfdt[j]
     keep_rhs(k1, any_decoupled, saved)
-    lu_solve(lu, pivots, k1)
+    solve_iteration(lu, pivots, generated, k1)
     exact_decoupled(k1, any_decoupled, decoupled, saved, jac, inverse)
     # Stage 2
     for j in range(n):
@@ -183,7 +197,7 @@ def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point
     for j in range(n):
         k2[j] = k2[j] + (RC21 * k1[j]) / h + h * GAMMA2 * dfdt[j]
     keep_rhs(k2, any_decoupled, saved)
-    lu_solve(lu, pivots, k2)
+    solve_iteration(lu, pivots, generated, k2)
     exact_decoupled(k2, any_decoupled, decoupled, saved, jac, inverse)
     # Stage 3
     for j in range(n):
@@ -192,7 +206,7 @@ def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point
     for j in range(n):
         k3[j] = k3[j] + (RC31 * k1[j] + RC32 * k2[j]) / h + h * GAMMA3 * dfdt[j]
     keep_rhs(k3, any_decoupled, saved)
-    lu_solve(lu, pivots, k3)
+    solve_iteration(lu, pivots, generated, k3)
     exact_decoupled(k3, any_decoupled, decoupled, saved, jac, inverse)
     # Stage 4
     for j in range(n):
@@ -201,7 +215,7 @@ def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point
     for j in range(n):
         k4[j] = k4[j] + (RC41 * k1[j] + RC42 * k2[j] + RC43 * k3[j]) / h + h * GAMMA4 * dfdt[j]
     keep_rhs(k4, any_decoupled, saved)
-    lu_solve(lu, pivots, k4)
+    solve_iteration(lu, pivots, generated, k4)
     exact_decoupled(k4, any_decoupled, decoupled, saved, jac, inverse)
     # Stage 5 (at t + h; gamma_5 = 0)
     for j in range(n):
@@ -210,7 +224,7 @@ def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point
     for j in range(n):
         k5[j] = k5[j] + (RC51 * k1[j] + RC52 * k2[j] + RC53 * k3[j] + RC54 * k4[j]) / h
     keep_rhs(k5, any_decoupled, saved)
-    lu_solve(lu, pivots, k5)
+    solve_iteration(lu, pivots, generated, k5)
     exact_decoupled(k5, any_decoupled, decoupled, saved, jac, inverse)
     # Stage 6 (at t + h; gamma_6 = 0): its point is the stage-5 point plus K_5
     for j in range(n):
@@ -219,7 +233,7 @@ def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point
     for j in range(n):
         k6[j] = k6[j] + (RC61 * k1[j] + RC62 * k2[j] + RC63 * k3[j] + RC64 * k4[j] + RC65 * k5[j]) / h
     keep_rhs(k6, any_decoupled, saved)
-    lu_solve(lu, pivots, k6)
+    solve_iteration(lu, pivots, generated, k6)
     exact_decoupled(k6, any_decoupled, decoupled, saved, jac, inverse)
     for j in range(n):
         y_new[j] = point[j] + k6[j]

@@ -14,6 +14,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from cartsim.errors import ModelError
 
+from ._sparse_lu import linear_algebra_source
 from ._syntax import SWITCH_TIME, TIME
 
 if TYPE_CHECKING:
@@ -87,13 +88,15 @@ def model_functions_source(model: Model) -> str:
     def code(expr: sympy.Expr) -> str:
         return str(printer.doprint(expr))
 
+    jacobian_source, pattern = _jacobian_function(model, names, derivatives)
     blocks = [
         f"N_STATES = {len(model.states)}",
         f"N_SWITCHES = {len(model.switches)}",
         f"N_PARAMS = {len(model.parameters)}",
         f"N_STOCHASTIC = {sum(s.stochastic_below is not None for s in model.states)}",
         f"LANES = {LANES}",
-        _jacobian_function(model, names, derivatives),
+        jacobian_source,
+        linear_algebra_source(len(model.states), pattern, KERNEL_DECORATOR, LANES_DECORATOR),
         _stochastic_function(model, names),
         _function(
             "model_initial(p, y)",
@@ -229,8 +232,11 @@ def _stochastic_function(model: Model, names: dict[sympy.Symbol, str]) -> str:
     return "\n".join(lines)
 
 
-def _jacobian_function(model: Model, names: dict[sympy.Symbol, str], derivatives: list[sympy.Expr]) -> str:
-    """``model_jacobian(t, switch_time, y, p, jac, dfdt)``: df/dy and df/dt, derived symbolically.
+def _jacobian_function(
+    model: Model, names: dict[sympy.Symbol, str], derivatives: list[sympy.Expr]
+) -> tuple[str, frozenset[tuple[int, int]]]:
+    """``model_jacobian(t, switch_time, y, p, jac, dfdt)``: df/dy and df/dt, derived
+    symbolically; and the Jacobian's pattern (the entries (i, j) that are not identically 0).
 
     The derivatives are taken of the right-hand sides with every intermediate substituted,
     then common subexpressions are shared (``sympy.cse``). Only structurally non-zero entries
@@ -241,17 +247,23 @@ def _jacobian_function(model: Model, names: dict[sympy.Symbol, str], derivatives
     rhs = [derivative.xreplace(expanded) for derivative in derivatives]
     state_symbols = [sympy.Symbol(state.name, real=True) for state in model.states]
     time = sympy.Symbol(TIME, real=True)
+    n = len(model.states)
     targets: list[str] = []
+    lane_targets: list[str] = []
     exprs: list[sympy.Expr] = []
+    pattern: set[tuple[int, int]] = set()
     for i, f in enumerate(rhs):
         for j, y in enumerate(state_symbols):
             derivative = sympy.diff(f, y)
             if derivative != 0:
+                pattern.add((i, j))
                 targets.append(f"jac[{i}, {j}]")
+                lane_targets.append(f"b[jac_at + ({i} * {n} + {j}) * LANES + w]")
                 exprs.append(derivative)
         time_derivative = sympy.diff(f, time)
         if time_derivative != 0:
             targets.append(f"dfdt[{i}]")
+            lane_targets.append(f"b[dfdt_at + {i} * LANES + w]")
             exprs.append(time_derivative)
     for target, expr in zip(targets, exprs, strict=True):
         if expr.has(sympy.Derivative, sympy.Subs, sympy.DiracDelta):
@@ -271,4 +283,18 @@ def _jacobian_function(model: Model, names: dict[sympy.Symbol, str], derivatives
     lines += [f"    {target} = {local_printer.doprint(expr)}" for target, expr in zip(targets, reduced, strict=True)]
     if len(lines) == 2:
         lines.append("    pass")
-    return "\n".join(lines)
+    # The same expressions for the stiff lanes (cartsim.engine._rodas_lanes), as model_rhs_lanes.
+    lanes = [LANES_DECORATOR, "def model_jacobian_lanes(b, t_at, switch_at, src, jac_at, dfdt_at):"]
+    if any(s.stochastic_below is not None for s in model.states) or not targets:
+        lanes.append("    pass")
+    else:
+        lanes.append("    for w in range(LANES):")
+        if TIME in used:
+            lanes.append("        t = b[t_at + w]")
+        if str(SWITCH_TIME) in used:
+            lanes.append("        switch_time = b[switch_at + w]")
+        lanes += [f"        p_{q.name} = b[{i} * LANES + w]" for i, q in enumerate(model.parameters) if q.name in used]
+        lanes += [f"        s_{q.name} = b[src + {i} * LANES + w]" for i, q in enumerate(model.states) if q.name in used]
+        lanes += [f"        {local_names[symbol]} = {local_printer.doprint(expr)}" for symbol, expr in temporaries]
+        lanes += [f"        {target} = {local_printer.doprint(expr)}" for target, expr in zip(lane_targets, reduced, strict=True)]
+    return "\n".join(lines) + "\n\n\n" + "\n".join(lanes), frozenset(pattern)
