@@ -213,6 +213,26 @@ def park(b, w, row, log_error, rejected, steps, out_index, dose_index, switch_in
 
 
 @numba.njit(cache=True, error_model="numpy")
+def lane_bookkeeping():
+    """Per lane: its patient (-1: none), steps, next output, dose and switch indices, the
+    controller's state (see solve_patient), the segment's inner end, the last log error, the
+    rejection flag, the switch time to the stiff method and the power iteration's vector."""
+    return (
+        np.full(LANES, -1, dtype=np.int64),
+        np.zeros(LANES, dtype=np.int64),
+        np.zeros(LANES, dtype=np.int64),
+        np.zeros(LANES, dtype=np.int64),
+        np.zeros(LANES, dtype=np.int64),
+        np.zeros((LANES, 3), dtype=np.int64),
+        np.zeros(LANES),
+        np.zeros(LANES),
+        np.zeros(LANES, dtype=np.bool_),
+        np.full(LANES, math.nan),
+        np.empty((LANES, N_STATES)),
+    )
+
+
+@numba.njit(cache=True, error_model="numpy")
 def lock_step(
     first, last, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor,
     extinction, out, resume, method,
@@ -224,18 +244,10 @@ def lock_step(
     n = N_STATES
     t_end = times[times.shape[0] - 1]
     b = np.zeros(LANE_SIZE)
-    patient = np.full(LANES, -1, dtype=np.int64)
-    steps = np.zeros(LANES, dtype=np.int64)
-    out_index = np.zeros(LANES, dtype=np.int64)
-    dose_index = np.zeros(LANES, dtype=np.int64)
-    switch_index = np.zeros(LANES, dtype=np.int64)
-    control = np.zeros((LANES, 3), dtype=np.int64)
-    stop_inner = np.zeros(LANES)
-    log_error = np.zeros(LANES)
-    rejected = np.zeros(LANES, dtype=np.bool_)
+    patient, steps, out_index, dose_index, switch_index, control, stop_inner, log_error, rejected, stiff_since, power = (
+        lane_bookkeeping()
+    )
     leave = np.zeros(LANES, dtype=np.bool_)
-    stiff_since = np.full(LANES, math.nan)
-    power = np.empty((LANES, n))
     # One patient's worth of work arrays for the per-lane parts.
     y, y_new, work, f = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     k = np.empty((7, n))

@@ -56,9 +56,11 @@ from cartsim.engine._lanes import (  # <template-import>
     LANE_Y,
     LANE_Y_NEW,
     gather,
+    lane_bookkeeping,
     lock_step,
     park,
     stage,
+    stage_times,
 )
 from cartsim.engine._model_stub import (  # <template-import>
     LANES,
@@ -148,12 +150,6 @@ STIFF_SHRINK = STIFF_GROW + LANES
 STIFF_SIZE = STIFF_SHRINK + LANES
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
-def stage_times_at(b, c):
-    for w in range(LANES):
-        b[LANE_STAGE_T + w] = b[LANE_T + w] + c * b[LANE_H + w]
-
-
 @numba.njit(cache=True, error_model="numpy")
 def rodas_lanes_step(b, rtol, atol, floor, extinction):
     """One RODAS4 step in every lane (:func:`rodas_step` after its factorization, term for
@@ -171,7 +167,7 @@ def rodas_lanes_step(b, rtol, atol, floor, extinction):
     for j in range(n):
         for w in range(LANES):
             b[LANE_WORK + j * LANES + w] = b[LANE_Y + j * LANES + w] + RA21 * b[k1 + j * LANES + w]
-    stage_times_at(b, ALPHA2)
+    stage_times(b, ALPHA2)
     model_rhs_lanes(b, LANE_STAGE_T, LANE_SWITCH, LANE_WORK, k2)
     for j in range(n):
         for w in range(LANES):
@@ -183,7 +179,7 @@ def rodas_lanes_step(b, rtol, atol, floor, extinction):
         for w in range(LANES):
             q = j * LANES + w
             b[LANE_WORK + q] = b[LANE_Y + q] + RA31 * b[k1 + q] + RA32 * b[k2 + q]
-    stage_times_at(b, ALPHA3)
+    stage_times(b, ALPHA3)
     model_rhs_lanes(b, LANE_STAGE_T, LANE_SWITCH, LANE_WORK, k3)
     for j in range(n):
         for w in range(LANES):
@@ -195,7 +191,7 @@ def rodas_lanes_step(b, rtol, atol, floor, extinction):
         for w in range(LANES):
             q = j * LANES + w
             b[LANE_WORK + q] = b[LANE_Y + q] + RA41 * b[k1 + q] + RA42 * b[k2 + q] + RA43 * b[k3 + q]
-    stage_times_at(b, ALPHA4)
+    stage_times(b, ALPHA4)
     model_rhs_lanes(b, LANE_STAGE_T, LANE_SWITCH, LANE_WORK, k4)
     for j in range(n):
         for w in range(LANES):
@@ -209,7 +205,7 @@ def rodas_lanes_step(b, rtol, atol, floor, extinction):
         for w in range(LANES):
             q = j * LANES + w
             b[LANE_WORK + q] = b[LANE_Y + q] + RA51 * b[k1 + q] + RA52 * b[k2 + q] + RA53 * b[k3 + q] + RA54 * b[k4 + q]
-    stage_times_at(b, 1.0)
+    stage_times(b, 1.0)
     model_rhs_lanes(b, LANE_STAGE_T, LANE_SWITCH, LANE_WORK, k5)
     for j in range(n):
         for w in range(LANES):
@@ -344,18 +340,10 @@ def rodas_lock_step(
     again for :func:`solve_patient`."""
     n = N_STATES
     b = np.zeros(STIFF_SIZE)
-    patient = np.full(LANES, -1, dtype=np.int64)
-    steps = np.zeros(LANES, dtype=np.int64)
-    out_index = np.zeros(LANES, dtype=np.int64)
-    dose_index = np.zeros(LANES, dtype=np.int64)
-    switch_index = np.zeros(LANES, dtype=np.int64)
-    control = np.zeros((LANES, 3), dtype=np.int64)
-    stop_inner = np.zeros(LANES)
-    log_error = np.zeros(LANES)
-    rejected = np.zeros(LANES, dtype=np.bool_)
+    patient, steps, out_index, dose_index, switch_index, control, stop_inner, log_error, rejected, stiff_since, power = (
+        lane_bookkeeping()
+    )
     leave = np.ones(LANES, dtype=np.bool_)
-    stiff_since = np.full(LANES, math.nan)
-    power = np.empty((LANES, n))
     # One patient's worth of work arrays for the per-lane parts.
     y, work, f = np.empty(n), np.empty(n), np.empty(n)
     dense = np.zeros((4, n))  # the RODAS4 dense output's fourth term stays 0
