@@ -162,16 +162,23 @@ def _lanes_function(model: Model, code: object, derivatives: list[sympy.Expr]) -
     if any(s.stochastic_below is not None for s in model.states):
         return "\n".join([*lines, "    pass"])
     needed, symbols = _uses(model, derivatives)
-    lines.append("    for w in range(LANES):")
+    lines += _lane_loads(model, symbols)
+    lines += [f"        v_{i.name} = {code(i.expr)}" for i in needed]
+    lines += [f"        b[dst + {i} * LANES + w] = {code(d)}" for i, d in enumerate(derivatives)]
+    return "\n".join(lines)
+
+
+def _lane_loads(model: Model, symbols: set[str]) -> list[str]:
+    """The loop over lanes and its loads of the time, switch time, parameters and states the
+    body uses, from the lane buffer (``t_at``, ``switch_at``, parameters at 0, states at ``src``)."""
+    lines = ["    for w in range(LANES):"]
     if TIME in symbols:
         lines.append("        t = b[t_at + w]")
     if str(SWITCH_TIME) in symbols:
         lines.append("        switch_time = b[switch_at + w]")
     lines += [f"        p_{p.name} = b[{i} * LANES + w]" for i, p in enumerate(model.parameters) if p.name in symbols]
     lines += [f"        s_{s.name} = b[src + {i} * LANES + w]" for i, s in enumerate(model.states) if s.name in symbols]
-    lines += [f"        v_{i.name} = {code(i.expr)}" for i in needed]
-    lines += [f"        b[dst + {i} * LANES + w] = {code(d)}" for i, d in enumerate(derivatives)]
-    return "\n".join(lines)
+    return lines
 
 
 def _uses(model: Model, exprs: list[sympy.Expr]):  # type: ignore[no-untyped-def]
@@ -288,13 +295,7 @@ def _jacobian_function(
     if any(s.stochastic_below is not None for s in model.states) or not targets:
         lanes.append("    pass")
     else:
-        lanes.append("    for w in range(LANES):")
-        if TIME in used:
-            lanes.append("        t = b[t_at + w]")
-        if str(SWITCH_TIME) in used:
-            lanes.append("        switch_time = b[switch_at + w]")
-        lanes += [f"        p_{q.name} = b[{i} * LANES + w]" for i, q in enumerate(model.parameters) if q.name in used]
-        lanes += [f"        s_{q.name} = b[src + {i} * LANES + w]" for i, q in enumerate(model.states) if q.name in used]
+        lanes += _lane_loads(model, used)
         lanes += [f"        {local_names[symbol]} = {local_printer.doprint(expr)}" for symbol, expr in temporaries]
         lanes += [f"        {target} = {local_printer.doprint(expr)}" for target, expr in zip(lane_targets, reduced, strict=True)]
     return "\n".join(lines) + "\n\n\n" + "\n".join(lanes), frozenset(pattern)
