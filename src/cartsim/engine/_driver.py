@@ -10,6 +10,14 @@ accuracy, as LSODA-style solvers do: every few accepted steps the spectral radiu
 model's symbolic Jacobian is estimated by power iteration, and ``h * rho`` above 2 (the
 Dormand-Prince stability boundary on the negative real axis is about 3.3) in several checks
 in a row switches the method.
+
+Reference counting: the functions on the hot path are compiled with ``_nrt=False``. Numba
+otherwise counts every array argument of every call, and every view, up and down with
+atomic instructions: with the lanes' many-argument calls that was about a tenth of a
+population run. Such a function must allocate nothing and call nothing that allocates
+(numba types its callees under the same flags), so the functions that allocate the work
+arrays (:func:`solve_patient`, ``lock_step``, ``rodas_lock_step``) hand them to a ``run_*``
+function compiled without reference counting, and keep them alive until it returns.
 """
 
 import math
@@ -141,7 +149,8 @@ def crossing_fraction(y, y_new, dense, levels):
     return earliest
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def apply_doses(t, y, index, dose_time, dose_state, dose_amount, dose_set):
     """Apply every dose within the time tolerance of t: resets first, then additions."""
     n_doses = dose_time.shape[0]
@@ -157,6 +166,21 @@ def apply_doses(t, y, index, dose_time, dose_state, dose_amount, dose_set):
             y[dose_state[d]] += dose_amount[d]
     return end
 
+
+
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
+def sort_switch_times(values):
+    """Sort a model's few switch times in place, NaNs last as ``ndarray.sort`` does. By
+    insertion: it allocates nothing, so functions compiled without reference counting can
+    call it (numba's sort needs it)."""
+    for i in range(1, values.shape[0]):
+        value = values[i]
+        j = i - 1
+        while j >= 0 and (values[j] > value or (math.isnan(values[j]) and not math.isnan(value))):
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = value
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -182,7 +206,8 @@ def new_workspace(n, n_observables):
     )
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def patient_start(p, times, dose_time, dose_state, dose_amount, dose_set, floor, y, switches):
     """A patient's initial state, its switch times and its doses at ``times[0]``.
 
@@ -192,7 +217,7 @@ def patient_start(p, times, dose_time, dose_state, dose_amount, dose_set, floor,
     t = times[0]
     model_initial(p, y)
     model_switch_times(p, switches)
-    switches.sort()
+    sort_switch_times(switches)
     dose_index = apply_doses(t, y, 0, dose_time, dose_state, dose_amount, dose_set)
     if not all_finite(y) or not all_finite(p):
         return NON_FINITE, dose_index
@@ -202,7 +227,8 @@ def patient_start(p, times, dose_time, dose_state, dose_amount, dose_set, floor,
     return OK, dose_index
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def record_start(times, y, p, switches, out, observed):
     """The outputs at ``times[0]``; returns (output index, switch index) after them."""
     t = times[0]
@@ -216,7 +242,8 @@ def record_start(times, y, p, switches, out, observed):
     return out_index, switch_index
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def segment_stop(t_end, dose_index, dose_time, switch_index, switches):
     """The end of the segment that starts now: the next dose or switch time, or the end."""
     stop = t_end
@@ -251,24 +278,39 @@ def solve_patient(
     output times recorded).
     """
     n = N_STATES
+    # Hybrid mode uses the last four: which states are stochastic now, the levels still
+    # watched for a downward crossing, the hazard accumulated towards the next event and its
+    # target, and a copy of the state. Its parameter row is copied because the hidden mode
+    # flags after it change.
+    arrays = (
+        np.zeros(n),  # y
+        np.zeros(3, dtype=np.int64),  # control: [method (EXPLICIT or STIFF), positive stiffness checks in a row, accepted steps]
+        np.full(1, math.nan),  # stiff_since
+        np.empty(N_SWITCHES),  # switches
+        np.zeros(n, dtype=np.bool_),  # active
+        level.copy(),  # watch
+        np.array([0.0, -1.0]),  # hazard
+        np.empty(n),  # saved
+    )
+    return run_patient(
+        p.copy() if N_STOCHASTIC > 0 else p, times, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps,
+        floor, extinction, level, cell, rng, method, out, resume, new_workspace(n, out.shape[0] - n), arrays,
+    )
+
+
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
+def run_patient(
+    p, times, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction, level, cell, rng,
+    method, out, resume, workspace, arrays,
+):
+    """The body of :func:`solve_patient`, on its work arrays."""
+    n = N_STATES
     n_times = times.shape[0]
-    y = np.zeros(n)
-    workspace = new_workspace(n, out.shape[0] - n)
-    # control: [current method (EXPLICIT or STIFF), positive stiffness checks in a row, accepted steps]
-    control = np.zeros(3, dtype=np.int64)
+    y, control, stiff_since, switches, active, watch, hazard, saved = arrays
     control[0] = STIFF if method == STIFF else EXPLICIT
-    stiff_since = np.full(1, math.nan)
     if method == STIFF:
         stiff_since[0] = times[0]
-    switches = np.empty(N_SWITCHES)
-    # Hybrid mode: which states are stochastic now, the levels still watched for a downward
-    # crossing, the hazard accumulated towards the next event, and a copy of the state.
-    # The parameter row is copied because the hidden mode flags after it change.
-    p = p.copy() if N_STOCHASTIC > 0 else p
-    active = np.zeros(n, dtype=np.bool_)
-    watch = level.copy()
-    hazard = np.array([0.0, -1.0])
-    saved = np.empty(n)
     n_active = 0
 
     t = times[0]
@@ -278,7 +320,7 @@ def solve_patient(
     h_resume, log_error_resume, rejected_resume, switch_time_resume = -1.0, LOG_ERROR_FLOOR, False, math.nan
     if resume[RESUME_VALID] == 1.0:
         model_switch_times(p, switches)
-        switches.sort()
+        sort_switch_times(switches)
         t = resume[RESUME_T]
         h_resume = resume[RESUME_H]
         log_error_resume = resume[RESUME_LOG_ERROR]
@@ -342,8 +384,7 @@ def solve_patient(
     return OK, math.nan, steps, stiff_since[0], out_index
 
 
-# _nrt=False: no reference counting in this hot function, which allocates nothing; numba
-# would otherwise count every array argument up and down atomically on each call.
+# _nrt=False: no reference counting (see the _driver module docstring).
 @numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def spectral_radius(matrix, vector, product):
     """Estimate the largest |eigenvalue| of ``matrix`` by power iteration from ``vector`` (a
@@ -371,19 +412,40 @@ def spectral_radius(matrix, vector, product):
     return estimate
 
 
-# _nrt=False: no reference counting in this hot function, which allocates nothing; numba
-# would otherwise count every array argument up and down atomically on each call.
+# _nrt=False: no reference counting (see the _driver module docstring).
 @numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def record_until(limit, t, h, y, p, times, out_index, out, dense, observed, point):
-    """Record the outputs strictly before ``limit`` from the current step's dense output."""
-    while out_index < times.shape[0] and times[out_index] < limit:
-        dense_state((times[out_index] - t) / h, y, dense, point)
-        record(out, out_index, times[out_index], point, p, observed)
-        out_index += 1
-    return out_index
+    """Record the outputs strictly before ``limit`` from the current step's dense output
+    (:func:`dense_component`, term for term); returns the index of the next output."""
+    end = out_index
+    while end < times.shape[0] and times[end] < limit:
+        end += 1
+    # State by state over the outputs: contiguous stores that LLVM vectorizes (a long stiff
+    # step late in follow-up covers dozens of daily outputs), and a multiplication by 1/h, as
+    # a division per value would take longer than the rest of the loop.
+    # Slices indexed from 0 let LLVM prove the indices non-negative: numba's wrap-around of
+    # negative indices would otherwise turn the loop into gathers and scatters.
+    inverse_h = 1.0 / h
+    output_times = times[out_index:end]
+    for j in range(N_STATES):
+        y0, d0, d1, d2, d3 = y[j], dense[0, j], dense[1, j], dense[2, j], dense[3, j]
+        row = out[j, out_index:end]
+        for q in range(row.shape[0]):
+            theta = (output_times[q] - t) * inverse_h
+            theta1 = 1.0 - theta
+            row[q] = y0 + theta * (d0 + theta1 * (d1 + theta * (d2 + theta1 * d3)))
+    if observed.shape[0] > 0:
+        for q in range(out_index, end):
+            for j in range(N_STATES):
+                point[j] = out[j, q]
+            model_observe(times[q], point, p, observed)
+            for j in range(observed.shape[0]):
+                out[N_STATES + j, q] = observed[j]
+    return end
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def integrate_segment(
     t, stop, switch_time, y, p, times, out_index, rtol, atol, max_steps, steps, floor, extinction, watch, out,
     method, control, stiff_since, workspace, h_resume, log_error_resume, rejected_resume,

@@ -126,7 +126,8 @@ def stage_times(b, c):
         b[LANE_STAGE_T + w] = b[LANE_T + w] + c * b[LANE_H + w]
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def lanes_step(b, rtol, atol):
     """One Dormand-Prince step in every lane (:func:`try_step`, term for term): the stages,
     y_new, f(t + h, y_new) and the error norm."""
@@ -191,7 +192,8 @@ def gather(b, offset, w, values):
         values[j] = b[offset + j * LANES + w]
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def park(b, w, row, log_error, rejected, steps, out_index, dose_index, switch_index, control, stiff_since, power):
     """Save lane w's patient at the top of the driver's step loop (see solve_patient)."""
     row[RESUME_VALID] = 1.0
@@ -210,6 +212,39 @@ def park(b, w, row, log_error, rejected, steps, out_index, dose_index, switch_in
     for j in range(N_STATES):
         row[RESUME_Y + j] = b[LANE_Y + j * LANES + w]
         row[RESUME_Y + N_STATES + j] = power[w, j]
+
+
+#: Lanes stage their patients' outputs when all lanes' stages fit in this many bytes (a
+#: core's L2 cache holds 2 MiB): 16 patients written a few values at a time, each into
+#: rows of its own, are 16 x (states + observables) write streams that the hardware
+#: prefetcher does not follow, so every cache line written waits for memory. A staged
+#: patient's outputs are copied to ``out`` in one pass when it leaves its lane.
+STAGE_BYTES = 1 << 20
+
+
+@numba.njit(cache=True, error_model="numpy")
+def output_stage(n_outputs, n_times):
+    """Per lane, a patient's outputs ``(variable, time)``; no lanes (outputs go straight to
+    ``out``) when they would not fit in :data:`STAGE_BYTES`."""
+    lanes = LANES if LANES * n_outputs * n_times * 8 <= STAGE_BYTES else 0
+    return np.empty((lanes, n_outputs, n_times))
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def output_target(staged, out, w, i):
+    """Where lane w records its patient i's outputs."""
+    return staged[w] if staged.shape[0] > 0 else out[i]
+
+
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
+def flush_stage(staged, w, out_patient, start, stop):
+    """Copy lane w's staged outputs ``start .. stop - 1`` to its patient's ``out`` rows."""
+    if staged.shape[0] > 0:
+        for j in range(out_patient.shape[0]):
+            source, target = staged[w, j, start:stop], out_patient[j, start:stop]
+            for q in range(target.shape[0]):
+                target[q] = source[q]
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -233,6 +268,28 @@ def lane_bookkeeping():
 
 
 @numba.njit(cache=True, error_model="numpy")
+def lane_workspace(n_outputs, n_times):
+    """The lanes' buffer, their bookkeeping (:func:`lane_bookkeeping`), the leave flags, the
+    output stage (:func:`output_stage`) with each lane's first staged output, and one
+    patient's worth of work arrays for the per-lane parts."""
+    n = N_STATES
+    return (
+        np.zeros(LANE_SIZE),
+        lane_bookkeeping(),
+        np.ones(LANES, dtype=np.bool_),
+        output_stage(n_outputs, n_times),
+        np.zeros(LANES, dtype=np.int64),
+        (np.empty(n), np.empty(n), np.empty(n), np.empty(n)),
+        np.empty((7, n)),
+        np.empty((4, n)),
+        np.zeros((n, n)),
+        np.zeros(n),
+        np.empty(n_outputs - n),
+        np.empty(N_SWITCHES),
+    )
+
+
+@numba.njit(cache=True, error_model="numpy")
 def lock_step(
     first, last, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor,
     extinction, out, resume, method,
@@ -241,31 +298,34 @@ def lock_step(
     one's state in ``resume[patient - first]`` (or that row invalid: the patient then runs
     from the start in the one-patient driver, as when its first output time is also its
     last or it fails at ``times[0]``)."""
-    n = N_STATES
-    t_end = times[times.shape[0] - 1]
-    b = np.zeros(LANE_SIZE)
-    patient, steps, out_index, dose_index, switch_index, control, stop_inner, log_error, rejected, stiff_since, power = (
-        lane_bookkeeping()
+    run_lock_step(
+        first, last, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor,
+        extinction, out, resume, method, lane_workspace(out.shape[1], times.shape[0]),
     )
-    leave = np.zeros(LANES, dtype=np.bool_)
-    # One patient's worth of work arrays for the per-lane parts.
-    y, y_new, work, f = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    k = np.empty((7, n))
-    dense = np.empty((4, n))
-    jac = np.zeros((n, n))
-    dfdt = np.zeros(n)
-    observed = np.empty(out.shape[1] - n)
-    switches = np.empty(N_SWITCHES)
+
+
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
+def run_lock_step(
+    first, last, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor,
+    extinction, out, resume, method, workspace,
+):
+    """The loop of :func:`lock_step`, on its ``workspace`` (:func:`lane_workspace`)."""
+    t_end = times[times.shape[0] - 1]
+    b, bookkeeping, leave, staged, staged_from, vectors, k, dense, jac, dfdt, observed, switches = workspace
+    patient, steps, out_index, dose_index, switch_index, control, stop_inner, log_error, rejected, stiff_since, power = (
+        bookkeeping
+    )
+    y, y_new, work, f = vectors
     following = first
     active = 0
-    for w in range(LANES):
-        leave[w] = True
     while True:
         # Lanes whose patient leaves (at the top of the driver's step loop) take the next one.
         for w in range(LANES):
             while leave[w]:
                 leave[w] = False
                 if patient[w] >= 0:
+                    flush_stage(staged, w, out[patient[w]], staged_from[w], out_index[w])
                     park(b, w, resume[patient[w] - first], log_error, rejected, steps, out_index, dose_index,
                          switch_index, control, stiff_since, power)
                     patient[w] = -1
@@ -276,22 +336,22 @@ def lock_step(
                     stop_inner, log_error, rejected, stiff_since, power, y, f, work, k, observed, switches,
                 )
                 active += taken
+                staged_from[w] = out_index[w]
                 leave[w] = taken == 1 and (steps[w] >= max_steps or b[LANE_T + w] + b[LANE_H + w] >= stop_inner[w])
         if active == 0:
             return
         lanes_step(b, rtol, atol)
         advance_lanes(
-            b, params, times, floor, extinction, max_steps, out, method, patient, steps, out_index, control, stop_inner,
-            log_error, rejected, stiff_since, power, leave, y, y_new, work, k, dense, jac, dfdt, observed,
+            b, params, times, floor, extinction, max_steps, out, staged, method, patient, steps, out_index, control,
+            stop_inner, log_error, rejected, stiff_since, power, leave, y, y_new, work, k, dense, jac, dfdt, observed,
         )
 
 
-# _nrt=False: no reference counting for the array views taken per lane and step (each would
-# cost an atomic increment and decrement); this function allocates nothing.
+# _nrt=False: no reference counting (see the _driver module docstring).
 @numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def advance_lanes(
-    b, params, times, floor, extinction, max_steps, out, method, patient, steps, out_index, control, stop_inner, log_error,
-    rejected, stiff_since, power, leave, y, y_new, work, k, dense, jac, dfdt, observed,
+    b, params, times, floor, extinction, max_steps, out, staged, method, patient, steps, out_index, control, stop_inner,
+    log_error, rejected, stiff_since, power, leave, y, y_new, work, k, dense, jac, dfdt, observed,
 ):
     """After a step of every lane: what the driver's step loop does with each lane's step
     (:func:`integrate_segment`, explicit method), up to the top of its next iteration. Sets
@@ -335,7 +395,8 @@ def advance_lanes(
                     gather(b, stage(s), w, k[s])
             prepare_dense(h, y, y_new, k, dense)
             out_index[w] = record_until(
-                min(t_next, stop_inner[w]), t, h, y, params[i], times, out_index[w], out[i], dense, observed, work
+                min(t_next, stop_inner[w]), t, h, y, params[i], times, out_index[w], output_target(staged, out, w, i),
+                dense, observed, work,
             )
         for j in range(n):
             b[LANE_Y + j * LANES + w] = b[LANE_Y_NEW + j * LANES + w]
@@ -363,7 +424,8 @@ def advance_lanes(
         leave[w] = control[w, 0] == STIFF or steps[w] >= max_steps or t_next + h_next >= stop_inner[w]
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def take_patient(
     b, w, following, last, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, floor,
     out, t_end, patient, steps, out_index, dose_index, switch_index, control, stop_inner, log_error, rejected,

@@ -167,8 +167,7 @@ def exact_decoupled(vector, any_decoupled, decoupled, saved, jac, inverse):
                 vector[i] = saved[i] / (inverse - jac[i, i])
 
 
-# _nrt=False: no reference counting in this hot function, which allocates nothing; numba
-# would otherwise count every array argument up and down atomically on each call.
+# _nrt=False: no reference counting (see the _driver module docstring).
 @numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def rodas_step(t, h, switch_time, y, p, f0, jac, dfdt, lu, pivots, stages, point, y_new, rtol, atol, decoupled, saved):
     """One RODAS4 step from (t, y) with f0 = f(t, y) and ``jac``/``dfdt`` evaluated there.

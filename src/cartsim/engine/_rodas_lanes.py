@@ -44,6 +44,7 @@ from cartsim.engine._driver import (  # <template-import>
     finish_patient,
     record_until,
     segment_stop,
+    sort_switch_times,
 )
 from cartsim.engine._lanes import (  # <template-import>
     LANE_ERROR,
@@ -55,9 +56,12 @@ from cartsim.engine._lanes import (  # <template-import>
     LANE_WORK,
     LANE_Y,
     LANE_Y_NEW,
+    flush_stage,
     gather,
     lane_bookkeeping,
     lock_step,
+    output_stage,
+    output_target,
     park,
     stage,
     stage_times,
@@ -150,7 +154,8 @@ STIFF_SHRINK = STIFF_GROW + LANES
 STIFF_SIZE = STIFF_SHRINK + LANES
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def rodas_lanes_step(b, rtol, atol, floor, extinction):
     """One RODAS4 step in every lane (:func:`rodas_step` after its factorization, term for
     term, with the generated factors): the stages, y_new, f(t + h, y_new), the error norm;
@@ -269,7 +274,8 @@ def rodas_lanes_step(b, rtol, atol, floor, extinction):
             )
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def take_stiff_patient(
     b, w, following, last, params, times, dose_start, dose_time, resume, first, patient, steps, out_index, dose_index,
     switch_index, control, stop_inner, rejected, stiff_since, log_error, power, y, f, switches,
@@ -294,7 +300,7 @@ def take_stiff_patient(
             continue
         d0, d1 = dose_start[i], dose_start[i + 1]
         model_switch_times(p, switches)
-        switches.sort()
+        sort_switch_times(switches)
         stop = segment_stop(t_end, int(row[RESUME_DOSE_INDEX]), dose_time[d0:d1], int(row[RESUME_SWITCH_INDEX]), switches)
         for q in range(N_PARAMS):
             b[q * LANES + w] = p[q]
@@ -320,7 +326,8 @@ def take_stiff_patient(
     return following, 0
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def factor_lanes(b):
     """The top of the driver's stiff step in every lane: the Jacobian at (t, y), the
     generated factorization of G = I / (h gamma) - J, and the decoupled-state test."""
@@ -332,23 +339,47 @@ def factor_lanes(b):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def stiff_lane_workspace(n_outputs, n_times):
+    """The stiff lanes' buffer, bookkeeping, leave flags, output stage and first staged
+    outputs, and one patient's work arrays (as :func:`lane_workspace`)."""
+    n = N_STATES
+    return (
+        np.zeros(STIFF_SIZE),
+        lane_bookkeeping(),
+        np.ones(LANES, dtype=np.bool_),
+        output_stage(n_outputs, n_times),
+        np.zeros(LANES, dtype=np.int64),
+        (np.empty(n), np.empty(n), np.empty(n)),
+        np.zeros((4, n)),  # the RODAS4 dense output's fourth term stays 0
+        np.empty(n_outputs - n),
+        np.empty(N_SWITCHES),
+    )
+
+
+@numba.njit(cache=True, error_model="numpy")
 def rodas_lock_step(
     first, last, params, times, dose_start, dose_time, rtol, atol, max_steps, floor, extinction, out, resume,
 ):
     """Continue the patients ``first .. last - 1`` that :func:`lock_step` parked at their switch
     to the stiff method, in lanes, leaving each one's state in ``resume[patient - first]``
     again for :func:`solve_patient`."""
-    n = N_STATES
-    b = np.zeros(STIFF_SIZE)
-    patient, steps, out_index, dose_index, switch_index, control, stop_inner, log_error, rejected, stiff_since, power = (
-        lane_bookkeeping()
+    run_rodas_lock_step(
+        first, last, params, times, dose_start, dose_time, rtol, atol, max_steps, floor, extinction, out, resume,
+        stiff_lane_workspace(out.shape[1], times.shape[0]),
     )
-    leave = np.ones(LANES, dtype=np.bool_)
-    # One patient's worth of work arrays for the per-lane parts.
-    y, work, f = np.empty(n), np.empty(n), np.empty(n)
-    dense = np.zeros((4, n))  # the RODAS4 dense output's fourth term stays 0
-    observed = np.empty(out.shape[1] - n)
-    switches = np.empty(N_SWITCHES)
+
+
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
+def run_rodas_lock_step(
+    first, last, params, times, dose_start, dose_time, rtol, atol, max_steps, floor, extinction, out, resume, workspace,
+):
+    """The loop of :func:`rodas_lock_step`, on its ``workspace`` (:func:`stiff_lane_workspace`)."""
+    b, bookkeeping, leave, staged, staged_from, vectors, dense, observed, switches = workspace
+    patient, steps, out_index, dose_index, switch_index, control, stop_inner, log_error, rejected, stiff_since, power = (
+        bookkeeping
+    )
+    y, work, f = vectors
     following = first
     n_active = 0
     while True:
@@ -356,6 +387,7 @@ def rodas_lock_step(
             while leave[w]:
                 leave[w] = False
                 if patient[w] >= 0:
+                    flush_stage(staged, w, out[patient[w]], staged_from[w], out_index[w])
                     park(b, w, resume[patient[w] - first], log_error, rejected, steps, out_index, dose_index,
                          switch_index, control, stiff_since, power)
                     patient[w] = -1
@@ -365,6 +397,7 @@ def rodas_lock_step(
                     dose_index, switch_index, control, stop_inner, rejected, stiff_since, log_error, power, y, f, switches,
                 )
                 n_active += taken
+                staged_from[w] = out_index[w]
                 leave[w] = taken == 1 and (steps[w] >= max_steps or b[LANE_T + w] + b[LANE_H + w] >= stop_inner[w])
         if n_active == 0:
             return
@@ -381,16 +414,16 @@ def rodas_lock_step(
             continue
         rodas_lanes_step(b, rtol, atol, floor, extinction)
         advance_stiff_lanes(
-            b, params, times, max_steps, out, patient, steps, out_index, stop_inner, rejected, leave, y, work, dense,
-            observed,
+            b, params, times, max_steps, out, staged, patient, steps, out_index, stop_inner, rejected, leave, y, work,
+            dense, observed,
         )
 
 
-# _nrt=False: no reference counting for the array views taken per lane and step (each would
-# cost an atomic increment and decrement); this function allocates nothing.
+# _nrt=False: no reference counting (see the _driver module docstring).
 @numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def advance_stiff_lanes(
-    b, params, times, max_steps, out, patient, steps, out_index, stop_inner, rejected, leave, y, work, dense, observed,
+    b, params, times, max_steps, out, staged, patient, steps, out_index, stop_inner, rejected, leave, y, work, dense,
+    observed,
 ):
     """After a step of every lane: what :func:`integrate_segment` does with a stiff step, up to
     the top of its next iteration. Sets ``leave[w]`` where the driver must take over there."""
@@ -426,7 +459,8 @@ def advance_stiff_lanes(
             for c in range(3):
                 gather(b, STIFF_DENSE + c * n * LANES, w, dense[c])
             out_index[w] = record_until(
-                min(t_next, stop_inner[w]), t, h, y, params[i], times, out_index[w], out[i], dense, observed, work
+                min(t_next, stop_inner[w]), t, h, y, params[i], times, out_index[w], output_target(staged, out, w, i),
+                dense, observed, work,
             )
         b[STIFF_ACCEPT + w] = 1.0
         b[LANE_T + w] = t_next
