@@ -87,3 +87,24 @@ def test_failures_and_crossings_give_the_same_bits_in_lanes(
         # The cases happen, part-way through: several statuses, or max_steps after day 1.
         statuses = set(alone["status"].values)
         assert len(statuses) > 1 or (statuses == {"max_steps"} and (alone["status_time"].values > 1.0).all())
+
+
+def test_outputs_too_many_to_stage_go_straight_to_out(cart6_model: cartsim.Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lanes stage their patients' outputs only while all lanes' blocks fit in STAGE_BYTES;
+    with more output times they write to ``out`` directly. Both give the driver's bits."""
+    from cartsim.engine._lanes import LANES, STAGE_BYTES
+
+    n = 40
+    options = {"params": _population(cart6_model, n), "method": "auto"}
+    many = np.linspace(0.0, 180.0, 1801)
+    assert LANES * len(cart6_model.states) * many.size * 8 > STAGE_BYTES  # the direct path
+    assert LANES * len(cart6_model.states) * TIMES.size * 8 <= STAGE_BYTES  # the staged path
+    for times in (many, TIMES):
+        with monkeypatch.context() as patch:
+            patch.setattr(_solve, "lane_group_size", lambda n_patients: 0)
+            alone = cartsim.simulate(cart6_model, times=times, **options)  # type: ignore[arg-type]
+        with monkeypatch.context() as patch:
+            patch.setattr(_solve, "lane_group_size", lambda n_patients: 16)
+            lanes = cartsim.simulate(cart6_model, times=times, **options)  # type: ignore[arg-type]
+        _assert_same_bits(lanes, alone, cart6_model)
+        assert (alone["status"].values == "ok").all()

@@ -263,25 +263,15 @@ RESUME_SIZE = RESUME_Y + 2 * N_STATES
 
 
 @numba.njit(cache=True, error_model="numpy")
-def solve_patient(
-    p, times, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction, level, cell, rng,
-    method, out, resume,
-):
-    """Integrate one patient; fill ``out[variable, time]``.
+def patient_workspace(n_outputs, n_row, level):
+    """One patient's work arrays, for :func:`solve_patient` (reused patient after patient,
+    see :func:`reset_workspace`): :func:`new_workspace`'s, and the patient's own.
 
-    ``level`` and ``cell`` are the stochastic levels and cell amounts per state (0: none) and
-    ``rng`` the patient's random stream (used only by models with stochastic states).
-    ``resume`` is a state saved part-way through the first segment by the lock-step phase
-    (:mod:`cartsim.engine._lanes`; ``resume[RESUME_VALID] == 1``): the patient continues
-    from it exactly as if it had never stopped. Otherwise the patient starts at ``times[0]``.
-    Returns (status, status time, steps, time the stiff method took over or NaN, number of
-    output times recorded).
-    """
+    Hybrid mode uses the last five of the patient's: which states are stochastic now, the
+    levels still watched for a downward crossing, the hazard accumulated towards the next
+    event and its target, a copy of the state, and a copy of the parameter row (whose
+    hidden mode flags change)."""
     n = N_STATES
-    # Hybrid mode uses the last four: which states are stochastic now, the levels still
-    # watched for a downward crossing, the hazard accumulated towards the next event and its
-    # target, and a copy of the state. Its parameter row is copied because the hidden mode
-    # flags after it change.
     arrays = (
         np.zeros(n),  # y
         np.zeros(3, dtype=np.int64),  # control: [method (EXPLICIT or STIFF), positive stiffness checks in a row, accepted steps]
@@ -291,23 +281,66 @@ def solve_patient(
         level.copy(),  # watch
         np.array([0.0, -1.0]),  # hazard
         np.empty(n),  # saved
+        np.empty(n_row if N_STOCHASTIC > 0 else 0),  # the parameter row's copy
     )
-    return run_patient(
-        p.copy() if N_STOCHASTIC > 0 else p, times, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps,
-        floor, extinction, level, cell, rng, method, out, resume, new_workspace(n, out.shape[0] - n), arrays,
-    )
+    return new_workspace(n, n_outputs - n), arrays
 
 
 # _nrt=False: no reference counting (see the _driver module docstring).
 @numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
-def run_patient(
+def reset_workspace(workspace, arrays, level):
+    """Give every work array that :func:`patient_workspace` initializes its initial value
+    again, so that a patient's result does not depend on the patient solved before it."""
+    n = N_STATES
+    jac, dfdt, birth, death, step_hint, decoupled, power_vector = (
+        workspace[5], workspace[8], workspace[10], workspace[11], workspace[12], workspace[13], workspace[15]
+    )
+    y, control, stiff_since, _, active, watch, hazard = arrays[:7]
+    for i in range(n):
+        for j in range(n):
+            jac[i, j] = 0.0
+        dfdt[i] = 0.0
+        birth[i] = 0.0
+        death[i] = 0.0
+        decoupled[i] = False
+        power_vector[i] = 1.0 / math.sqrt(n)
+        y[i] = 0.0
+        active[i] = False
+        watch[i] = level[i]
+    step_hint[0] = 0.0
+    for c in range(3):
+        control[c] = 0
+    stiff_since[0] = math.nan
+    hazard[0] = 0.0
+    hazard[1] = -1.0
+
+
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
+def solve_patient(
     p, times, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction, level, cell, rng,
     method, out, resume, workspace, arrays,
 ):
-    """The body of :func:`solve_patient`, on its work arrays."""
+    """Integrate one patient; fill ``out[variable, time]``. ``workspace`` and ``arrays`` are
+    :func:`patient_workspace`'s (reset here).
+
+    ``level`` and ``cell`` are the stochastic levels and cell amounts per state (0: none) and
+    ``rng`` the patient's random stream (used only by models with stochastic states).
+    ``resume`` is a state saved part-way through the first segment by the lock-step phase
+    (:mod:`cartsim.engine._lanes`; ``resume[RESUME_VALID] == 1``): the patient continues
+    from it exactly as if it had never stopped. Otherwise the patient starts at ``times[0]``.
+    Returns (status, status time, steps, time the stiff method took over or NaN, number of
+    output times recorded).
+    """
+    reset_workspace(workspace, arrays, level)
+    if N_STOCHASTIC > 0:
+        row = arrays[8]
+        for q in range(p.shape[0]):
+            row[q] = p[q]
+        p = row
     n = N_STATES
     n_times = times.shape[0]
-    y, control, stiff_since, switches, active, watch, hazard, saved = arrays
+    y, control, stiff_since, switches, active, watch, hazard, saved = arrays[:8]
     control[0] = STIFF if method == STIFF else EXPLICIT
     if method == STIFF:
         stiff_since[0] = times[0]
@@ -407,13 +440,14 @@ def spectral_radius(matrix, vector, product):
                 vector[j] = 1.0 / math.sqrt(n)
             return norm
         estimate = norm
+        inverse = 1.0 / norm
         for j in range(n):
-            vector[j] = product[j] / norm
+            vector[j] = product[j] * inverse
     return estimate
 
 
 # _nrt=False: no reference counting (see the _driver module docstring).
-@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
+@numba.njit(cache=True, error_model="numpy", _nrt=False, inline="always")  # type: ignore[call-overload]
 def record_until(limit, t, h, y, p, times, out_index, out, dense, observed, point):
     """Record the outputs strictly before ``limit`` from the current step's dense output
     (:func:`dense_component`, term for term); returns the index of the next output."""
@@ -689,12 +723,14 @@ def hybrid_piece(
     return OK, t, steps, out_index, max(n_active, 0)
 
 
-@numba.njit(cache=True, error_model="numpy")
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def finish_patient(
     i, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor, extinction,
-    level, cell, rng_state, method, out, status, status_time, step_count, stiff_from, resume,
+    level, cell, rng_state, method, out, status, status_time, step_count, stiff_from, resume, workspace, arrays,
 ):
-    """Solve patient i (from ``resume`` if that holds a saved state) and store its results."""
+    """Solve patient i (from ``resume`` if that holds a saved state) and store its results,
+    on the work arrays of :func:`patient_workspace`."""
     first, last = dose_start[i], dose_start[i + 1]
     code, when, steps, since, recorded = solve_patient(
         params[i],
@@ -714,6 +750,8 @@ def finish_patient(
         method,
         out[i],
         resume,
+        workspace,
+        arrays,
     )
     # Outputs after a failure are NaN (filled here, not before: writing every output twice
     # cost a few per cent of the run).
@@ -734,7 +772,9 @@ def solve_batch(
     stream (4 words; read only for models with stochastic states)."""
     fresh = np.zeros(RESUME_SIZE)  # no saved state: every patient starts at times[0]
     for i in numba.prange(params.shape[0]):
+        workspace, arrays = patient_workspace(out.shape[1], params.shape[1], level)
         finish_patient(
             i, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor,
             extinction, level, cell, rng_state, method, out, status, status_time, step_count, stiff_from, fresh,
+            workspace, arrays,
         )

@@ -50,6 +50,12 @@ from cartsim.engine._dopri5 import (  # <template-import>
     C3,
     C4,
     C5,
+    D1,
+    D3,
+    D4,
+    D5,
+    D6,
+    D7,
     E1,
     E3,
     E4,
@@ -63,7 +69,6 @@ from cartsim.engine._dopri5 import (  # <template-import>
     SAFETY,
     all_finite,
     initial_step,
-    prepare_dense,
     time_tolerance,
 )
 from cartsim.engine._driver import (  # <template-import>
@@ -184,6 +189,23 @@ def lanes_step(b, rtol, atol):
             b[LANE_ERROR + w] += (error / scale) ** 2
     for w in range(LANES):
         b[LANE_ERROR + w] = math.sqrt(b[LANE_ERROR + w] / n)
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def lane_dense(b, w, h, dense):
+    """Lane w's dense-output coefficients (:func:`prepare_dense`, term for term), read from
+    the lane buffer."""
+    for j in range(N_STATES):
+        q = j * LANES + w
+        k0, k6 = b[stage(0) + q], b[stage(6) + q]
+        difference = b[LANE_Y_NEW + q] - b[LANE_Y + q]
+        slope_gap = h * k0 - difference
+        dense[0, j] = difference
+        dense[1, j] = slope_gap
+        dense[2, j] = difference - h * k6 - slope_gap
+        dense[3, j] = h * (
+            D1 * k0 + D3 * b[stage(2) + q] + D4 * b[stage(3) + q] + D5 * b[stage(4) + q] + D6 * b[stage(5) + q] + D7 * k6
+        )
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
@@ -389,11 +411,7 @@ def advance_lanes(
         t_next = t + h
         if out_index[w] < n_times and times[out_index[w]] < min(t_next, stop_inner[w]):
             gather(b, LANE_Y, w, y)
-            gather(b, LANE_Y_NEW, w, y_new)
-            for s in range(7):
-                if s != 1:
-                    gather(b, stage(s), w, k[s])
-            prepare_dense(h, y, y_new, k, dense)
+            lane_dense(b, w, h, dense)
             out_index[w] = record_until(
                 min(t_next, stop_inner[w]), t, h, y, params[i], times, out_index[w], output_target(staged, out, w, i),
                 dense, observed, work,

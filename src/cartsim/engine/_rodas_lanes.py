@@ -42,6 +42,7 @@ from cartsim.engine._driver import (  # <template-import>
     RESUME_VALID,
     RESUME_Y,
     finish_patient,
+    patient_workspace,
     record_until,
     segment_stop,
     sort_switch_times,
@@ -504,9 +505,11 @@ def solve_batch_lanes(
                 rodas_lock_step(
                     first, last, params, times, dose_start, dose_time, rtol, atol, max_steps, floor, extinction, out, resume
                 )
+        # One patient's work arrays for the group (reset for each patient).
+        workspace, arrays = patient_workspace(out.shape[1], params.shape[1], level)
         for i in range(first, last):
             finish_patient(
                 i, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set, rtol, atol, max_steps, floor,
                 extinction, level, cell, rng_state, method, out, status, status_time, step_count, stiff_from,
-                resume[i - first],
+                resume[i - first], workspace, arrays,
             )

@@ -114,15 +114,8 @@ def model_functions_source(model: Model) -> str:
             False,
             [f"out[{i}] = {code(x)}" for i, x in enumerate(model.switches)] or ["pass"],
         ),
-        _function(
-            "model_rhs(t, switch_time, y, p, dy)",
-            model,
-            derivatives,
-            code,
-            True,
-            [f"dy[{i}] = {code(d)}" for i, d in enumerate(derivatives)],
-        ),
-        _lanes_function(model, code, derivatives),
+        _rhs_function(model, code, derivatives, names),
+        _lanes_function(model, code, derivatives, names),
         _function(
             "model_observe(t, y, p, out)",
             model,
@@ -148,7 +141,48 @@ def _function(signature: str, model: Model, exprs: list[sympy.Expr], code: objec
     return "\n".join(lines)
 
 
-def _lanes_function(model: Model, code: object, derivatives: list[sympy.Expr]) -> str:
+def _rhs_assignments(
+    model: Model, derivatives: list[sympy.Expr], names: dict[sympy.Symbol, str]
+) -> list[tuple[str, sympy.Expr]]:
+    """``model_rhs``'s body as (target, expression): the intermediates it needs, then the
+    derivatives (target ``dy[i]``; ``model_rhs_lanes`` renames them). A denominator that
+    two or more divisions share is inverted once, into a temporary ``r_<k>`` (added to
+    ``names``) just before its first use, and multiplied by: a division costs several
+    multiplications, and the right-hand side is most of an explicit step."""
+    needed, _ = _uses(model, derivatives)
+    pairs = [(f"v_{i.name}", i.expr) for i in needed] + [(f"dy[{i}]", d) for i, d in enumerate(derivatives)]
+    counts: dict[sympy.Expr, int] = {}
+    for _, expr in pairs:
+        for node in sympy.preorder_traversal(expr):
+            if isinstance(node, sympy.Pow) and node.exp == -1 and not node.base.is_number:
+                counts[node.base] = counts.get(node.base, 0) + 1
+    # Declared names cannot start with "_", so these symbols clash with none of the model's.
+    bases = [b for b, c in counts.items() if c >= 2]
+    shared = {base: sympy.Symbol(f"_reciprocal_{k}", real=True) for k, base in enumerate(bases)}
+    names.update({symbol: f"r_{k}" for k, symbol in enumerate(shared.values())})
+    result: list[tuple[str, sympy.Expr]] = []
+    defined: set[sympy.Expr] = set()
+    for target, expr in pairs:
+        for base, symbol in shared.items():
+            if base not in defined and sympy.Pow(base, -1) in sympy.preorder_traversal(expr):
+                result.append((names[symbol], sympy.Pow(base, -1)))
+                defined.add(base)
+        result.append((target, expr.xreplace({sympy.Pow(base, -1): symbol for base, symbol in shared.items()})))
+    return result
+
+
+def _rhs_function(model: Model, code: object, derivatives: list[sympy.Expr], names: dict[sympy.Symbol, str]) -> str:
+    """``model_rhs(t, switch_time, y, p, dy)``: the derivatives at (t, y)."""
+    assert callable(code)
+    _, symbols = _uses(model, derivatives)
+    lines = [KERNEL_DECORATOR, "def model_rhs(t, switch_time, y, p, dy):"]
+    lines += [f"    p_{p.name} = p[{i}]" for i, p in enumerate(model.parameters) if p.name in symbols]
+    lines += [f"    s_{s.name} = y[{i}]" for i, s in enumerate(model.states) if s.name in symbols]
+    lines += [f"    {target} = {code(expr)}" for target, expr in _rhs_assignments(model, derivatives, names)]
+    return "\n".join(lines)
+
+
+def _lanes_function(model: Model, code: object, derivatives: list[sympy.Expr], names: dict[sympy.Symbol, str]) -> str:
     """``model_rhs_lanes(b, t_at, switch_at, src, dst)``: the right-hand side of ``LANES``
     patients at once, on the lane buffer of :mod:`cartsim.engine._lanes` (value ``j`` of lane
     ``w`` of a block at offset ``o`` is ``b[o + j * LANES + w]``; the parameters are the block at
@@ -161,10 +195,12 @@ def _lanes_function(model: Model, code: object, derivatives: list[sympy.Expr]) -
     lines = [LANES_DECORATOR, "def model_rhs_lanes(b, t_at, switch_at, src, dst):"]
     if any(s.stochastic_below is not None for s in model.states):
         return "\n".join([*lines, "    pass"])
-    needed, symbols = _uses(model, derivatives)
+    _, symbols = _uses(model, derivatives)
     lines += _lane_loads(model, symbols)
-    lines += [f"        v_{i.name} = {code(i.expr)}" for i in needed]
-    lines += [f"        b[dst + {i} * LANES + w] = {code(d)}" for i, d in enumerate(derivatives)]
+    for target, expr in _rhs_assignments(model, derivatives, names):
+        if target.startswith("dy["):
+            target = f"b[dst + {target[3:-1]} * LANES + w]"
+        lines.append(f"        {target} = {code(expr)}")
     return "\n".join(lines)
 
 
