@@ -35,6 +35,17 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def dated_results_path(directory: Path, today: datetime.date | None = None) -> Path:
+    """``DATE.md``, or ``DATE-2.md``, ``DATE-3.md``, ... when that day already has results:
+    an earlier run's table is documentation and is never overwritten."""
+    day = today or datetime.date.today()
+    candidate, number = directory / f"{day}.md", 1
+    while candidate.exists():
+        number += 1
+        candidate = directory / f"{day}-{number}.md"
+    return candidate
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     settings = QUICK if arguments.quick else FULL
@@ -70,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     summary["elapsed_s"] = log.elapsed
     machine = machine_facts(BENCHMARKS_DIR.parent)
     summary["machine"] = machine
-    target = arguments.markdown or (None if arguments.quick else BENCHMARKS_DIR / "results" / f"{datetime.date.today()}.md")
+    target = arguments.markdown or (None if arguments.quick else dated_results_path(BENCHMARKS_DIR / "results"))
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(markdown(summary, machine, str(datetime.date.today())))
