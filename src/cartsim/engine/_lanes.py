@@ -290,17 +290,25 @@ def lane_bookkeeping():
 
 
 @numba.njit(cache=True, error_model="numpy")
-def lane_workspace(n_outputs, n_times):
-    """The lanes' buffer, their bookkeeping (:func:`lane_bookkeeping`), the leave flags, the
-    output stage (:func:`output_stage`) with each lane's first staged output, and one
-    patient's worth of work arrays for the per-lane parts."""
-    n = N_STATES
+def lane_group(size, n_outputs, n_times):
+    """What every lock-step pass keeps per group of lanes: the lane buffer (``size``
+    doubles), the lanes' bookkeeping (:func:`lane_bookkeeping`), the leave flags, and the
+    output stage (:func:`output_stage`) with each lane's first staged output."""
     return (
-        np.zeros(LANE_SIZE),
+        np.zeros(size),
         lane_bookkeeping(),
         np.ones(LANES, dtype=np.bool_),
         output_stage(n_outputs, n_times),
         np.zeros(LANES, dtype=np.int64),
+    )
+
+
+@numba.njit(cache=True, error_model="numpy")
+def lane_workspace(n_outputs, n_times):
+    """:func:`lane_group` and one patient's worth of work arrays for the per-lane parts."""
+    n = N_STATES
+    return (
+        lane_group(LANE_SIZE, n_outputs, n_times),
         (np.empty(n), np.empty(n), np.empty(n), np.empty(n)),
         np.empty((7, n)),
         np.empty((4, n)),
@@ -334,7 +342,7 @@ def run_lock_step(
 ):
     """The loop of :func:`lock_step`, on its ``workspace`` (:func:`lane_workspace`)."""
     t_end = times[times.shape[0] - 1]
-    b, bookkeeping, leave, staged, staged_from, vectors, k, dense, jac, dfdt, observed, switches = workspace
+    (b, bookkeeping, leave, staged, staged_from), vectors, k, dense, jac, dfdt, observed, switches = workspace
     patient, steps, out_index, dose_index, switch_index, control, stop_inner, log_error, rejected, stiff_since, power = (
         bookkeeping
     )

@@ -59,9 +59,8 @@ from cartsim.engine._lanes import (  # <template-import>
     LANE_Y_NEW,
     flush_stage,
     gather,
-    lane_bookkeeping,
+    lane_group,
     lock_step,
-    output_stage,
     output_target,
     park,
     stage,
@@ -341,15 +340,11 @@ def factor_lanes(b):
 
 @numba.njit(cache=True, error_model="numpy")
 def stiff_lane_workspace(n_outputs, n_times):
-    """The stiff lanes' buffer, bookkeeping, leave flags, output stage and first staged
-    outputs, and one patient's work arrays (as :func:`lane_workspace`)."""
+    """:func:`lane_group` for the stiff lanes and one patient's work arrays (as
+    :func:`lane_workspace`)."""
     n = N_STATES
     return (
-        np.zeros(STIFF_SIZE),
-        lane_bookkeeping(),
-        np.ones(LANES, dtype=np.bool_),
-        output_stage(n_outputs, n_times),
-        np.zeros(LANES, dtype=np.int64),
+        lane_group(STIFF_SIZE, n_outputs, n_times),
         (np.empty(n), np.empty(n), np.empty(n)),
         np.zeros((4, n)),  # the RODAS4 dense output's fourth term stays 0
         np.empty(n_outputs - n),
@@ -376,7 +371,7 @@ def run_rodas_lock_step(
     first, last, params, times, dose_start, dose_time, rtol, atol, max_steps, floor, extinction, out, resume, workspace,
 ):
     """The loop of :func:`rodas_lock_step`, on its ``workspace`` (:func:`stiff_lane_workspace`)."""
-    b, bookkeeping, leave, staged, staged_from, vectors, dense, observed, switches = workspace
+    (b, bookkeeping, leave, staged, staged_from), vectors, dense, observed, switches = workspace
     patient, steps, out_index, dose_index, switch_index, control, stop_inner, log_error, rejected, stiff_since, power = (
         bookkeeping
     )
