@@ -15,9 +15,9 @@ Reference counting: the functions on the hot path are compiled with ``_nrt=False
 otherwise counts every array argument of every call, and every view, up and down with
 atomic instructions: with the lanes' many-argument calls that was about a tenth of a
 population run. Such a function must allocate nothing and call nothing that allocates
-(numba types its callees under the same flags), so the functions that allocate the work
-arrays (:func:`solve_patient`, ``lock_step``, ``rodas_lock_step``) hand them to a ``run_*``
-function compiled without reference counting, and keep them alive until it returns.
+(numba types its callees under the same flags). So the work arrays are allocated outside
+them and kept alive by the allocating caller: :func:`patient_workspace` in the batch loops,
+for :func:`solve_patient`; ``lock_step`` and ``rodas_lock_step``, for their ``run_*`` loops.
 """
 
 import math

@@ -373,7 +373,7 @@ def run_lock_step(
         lanes_step(b, rtol, atol)
         advance_lanes(
             b, params, times, floor, extinction, max_steps, out, staged, method, patient, steps, out_index, control,
-            stop_inner, log_error, rejected, stiff_since, power, leave, y, y_new, work, k, dense, jac, dfdt, observed,
+            stop_inner, log_error, rejected, stiff_since, power, leave, y, y_new, work, dense, jac, dfdt, observed,
         )
 
 
@@ -381,7 +381,7 @@ def run_lock_step(
 @numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 def advance_lanes(
     b, params, times, floor, extinction, max_steps, out, staged, method, patient, steps, out_index, control, stop_inner,
-    log_error, rejected, stiff_since, power, leave, y, y_new, work, k, dense, jac, dfdt, observed,
+    log_error, rejected, stiff_since, power, leave, y, y_new, work, dense, jac, dfdt, observed,
 ):
     """After a step of every lane: what the driver's step loop does with each lane's step
     (:func:`integrate_segment`, explicit method), up to the top of its next iteration. Sets
