@@ -236,6 +236,30 @@ def park(b, w, row, log_error, rejected, steps, out_index, dose_index, switch_in
         row[RESUME_Y + N_STATES + j] = power[w, j]
 
 
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
+def release_lane(w, group, out, resume, first):
+    """Lane w's patient leaves its lane (either lock-step pass; ``group`` is
+    :func:`lane_group`'s): its staged outputs go to ``out``, its state to its ``resume`` row."""
+    b, bookkeeping, _, staged, staged_from = group
+    patient, steps, out_index, dose_index, switch_index, control, _, log_error, rejected, stiff_since, power = bookkeeping
+    i = patient[w]
+    flush_stage(staged, w, out[i], staged_from[w], out_index[w])
+    park(b, w, resume[i - first], log_error, rejected, steps, out_index, dose_index, switch_index, control, stiff_since, power)
+    patient[w] = -1
+
+
+# _nrt=False: no reference counting (see the _driver module docstring).
+@numba.njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
+def lane_started(w, taken, group, max_steps):
+    """After lane w took a patient (``taken == 1``) or found none: the first output it
+    stages; whether the new patient must leave at once (at the top of the driver's loop)."""
+    b, bookkeeping, _, _, staged_from = group
+    steps, out_index, stop_inner = bookkeeping[1], bookkeeping[2], bookkeeping[6]
+    staged_from[w] = out_index[w]
+    return taken == 1 and (steps[w] >= max_steps or b[LANE_T + w] + b[LANE_H + w] >= stop_inner[w])
+
+
 #: Lanes stage their patients' outputs when all lanes' stages fit in this many bytes (a
 #: core's L2 cache holds 2 MiB): 16 patients written a few values at a time, each into
 #: rows of its own, are 16 x (states + observables) write streams that the hardware
@@ -342,7 +366,8 @@ def run_lock_step(
 ):
     """The loop of :func:`lock_step`, on its ``workspace`` (:func:`lane_workspace`)."""
     t_end = times[times.shape[0] - 1]
-    (b, bookkeeping, leave, staged, staged_from), vectors, k, dense, jac, dfdt, observed, switches = workspace
+    group, vectors, k, dense, jac, dfdt, observed, switches = workspace
+    b, bookkeeping, leave, staged, _ = group
     patient, steps, out_index, dose_index, switch_index, control, stop_inner, log_error, rejected, stiff_since, power = (
         bookkeeping
     )
@@ -355,10 +380,7 @@ def run_lock_step(
             while leave[w]:
                 leave[w] = False
                 if patient[w] >= 0:
-                    flush_stage(staged, w, out[patient[w]], staged_from[w], out_index[w])
-                    park(b, w, resume[patient[w] - first], log_error, rejected, steps, out_index, dose_index,
-                         switch_index, control, stiff_since, power)
-                    patient[w] = -1
+                    release_lane(w, group, out, resume, first)
                     active -= 1
                 following, taken = take_patient(
                     b, w, following, last, params, times, dose_start, dose_time, dose_state, dose_amount, dose_set,
@@ -366,8 +388,7 @@ def run_lock_step(
                     stop_inner, log_error, rejected, stiff_since, power, y, f, work, k, observed, switches,
                 )
                 active += taken
-                staged_from[w] = out_index[w]
-                leave[w] = taken == 1 and (steps[w] >= max_steps or b[LANE_T + w] + b[LANE_H + w] >= stop_inner[w])
+                leave[w] = lane_started(w, taken, group, max_steps)
         if active == 0:
             return
         lanes_step(b, rtol, atol)

@@ -57,12 +57,12 @@ from cartsim.engine._lanes import (  # <template-import>
     LANE_WORK,
     LANE_Y,
     LANE_Y_NEW,
-    flush_stage,
     gather,
     lane_group,
+    lane_started,
     lock_step,
     output_target,
-    park,
+    release_lane,
     stage,
     stage_times,
 )
@@ -371,7 +371,8 @@ def run_rodas_lock_step(
     first, last, params, times, dose_start, dose_time, rtol, atol, max_steps, floor, extinction, out, resume, workspace,
 ):
     """The loop of :func:`rodas_lock_step`, on its ``workspace`` (:func:`stiff_lane_workspace`)."""
-    (b, bookkeeping, leave, staged, staged_from), vectors, dense, observed, switches = workspace
+    group, vectors, dense, observed, switches = workspace
+    b, bookkeeping, leave, staged, _ = group
     patient, steps, out_index, dose_index, switch_index, control, stop_inner, log_error, rejected, stiff_since, power = (
         bookkeeping
     )
@@ -383,18 +384,14 @@ def run_rodas_lock_step(
             while leave[w]:
                 leave[w] = False
                 if patient[w] >= 0:
-                    flush_stage(staged, w, out[patient[w]], staged_from[w], out_index[w])
-                    park(b, w, resume[patient[w] - first], log_error, rejected, steps, out_index, dose_index,
-                         switch_index, control, stiff_since, power)
-                    patient[w] = -1
+                    release_lane(w, group, out, resume, first)
                     n_active -= 1
                 following, taken = take_stiff_patient(
                     b, w, following, last, params, times, dose_start, dose_time, resume, first, patient, steps, out_index,
                     dose_index, switch_index, control, stop_inner, rejected, stiff_since, log_error, power, y, f, switches,
                 )
                 n_active += taken
-                staged_from[w] = out_index[w]
-                leave[w] = taken == 1 and (steps[w] >= max_steps or b[LANE_T + w] + b[LANE_H + w] >= stop_inner[w])
+                leave[w] = lane_started(w, taken, group, max_steps)
         if n_active == 0:
             return
         # The top of the driver's loop: the Jacobian and G's factors for this step. A lane
