@@ -55,9 +55,10 @@ bench: $(VENV)/.installed-bench
 	fi
 	$(BIN)/python benchmarks/run.py
 
-# The model library's documentation pages and validation figures, generated from the models.
+# The model library's and the platform model's documentation pages and figures, generated from the models.
 model-pages: $(VENV)/.installed
 	$(BIN)/python -m cartsim.report.model_pages docs/models
+	$(BIN)/python -m cartsim.report.platform_page docs
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -68,3 +70,13 @@ def test_grading_rejects_a_dataset_of_another_model(linear_model: cartsim.Model)
     result = cartsim.simulate(linear_model, times=[0.0, 1.0])
     with pytest.raises(cartsim.SimulationError, match=r"not a platform-model result.*temperature"):
         astct_inputs(result)
+
+
+def test_platform_page_is_up_to_date() -> None:
+    """docs/platform.md is generated from the model (`make model-pages`); its figure exists."""
+    from cartsim.report.platform_page import FIGURE, platform_page
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    committed = (docs / "platform.md").read_text(encoding="utf-8")
+    assert committed == platform_page(), "docs/platform.md is stale: run `make model-pages`"
+    assert (docs / FIGURE).stat().st_size > 10_000
