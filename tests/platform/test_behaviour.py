@@ -160,3 +160,15 @@ def test_no_car_t_means_no_expansion_cytokines_or_aplasia_and_natural_tumour_gro
     logistic = capacity * start * growth / (capacity + start * (growth - 1))
     # Default solver tolerance (rtol 1e-6) over a year of growth: 1e-5 relative.
     np.testing.assert_allclose(result["tumour_burden"].values, logistic, rtol=1e-5)
+
+
+def test_checkpoint_blockade_reduces_exhaustion() -> None:
+    """The checkpoint-inhibitor hook: anti-PD-1 exposure (200 mg on the day of infusion) lowers
+    the exhausted share of CAR-T cells at the peak and raises the number of effectors."""
+    none = cohort()
+    blocked = cohort(doses=[DOSE, cartsim.Dose("checkpoint_inhibitor", 200.0)])
+    for result in (none, blocked):
+        result["exhausted_share"] = result["exhausted"] / (result["effector"] + result["memory"] + result["exhausted"])
+    at = 10.0
+    assert (blocked["exhausted_share"].sel(time=at).values < 0.5 * none["exhausted_share"].sel(time=at).values).all()
+    assert (blocked["effector"].sel(time=at).values > none["effector"].sel(time=at).values).all()

@@ -21,9 +21,13 @@ Mechanisms and their provenance:
   inhibitor exposure lowers the exhaustion rate and reinvigorates exhausted cells (assumed
   form; Paixao 2022 has an exhausted phenotype, models.md section 9).
 
-Units: CAR-T pools are whole-body amounts in 1e9 cells; blood concentrations in cells/uL use
-Kimmel's mapping between the body-wide T-cell pool and blood counts (5e8 uL; models.md
-section 0: not a blood volume).
+Compartments and units: CAR-T pools are whole-body amounts in 1e9 cells. What is observed
+in blood (CAR+ cells/uL, transgene copies/ug) is the whole-body pool through Kimmel's mapping
+between the body-wide T-cell pool and blood counts (5e8 uL; models.md section 0: not a blood
+volume). Blood and tissue are not separate states: exchange between them equilibrates within
+hours (Hardiansyah 2019: 76.78 /day out of blood, 1.84 /day back), far faster than expansion,
+so a separate blood compartment would change only the first hours after infusion (and make
+the system stiff) while the observations start at day 1.
 """
 
 TEXT = '''
