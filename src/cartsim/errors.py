@@ -8,8 +8,12 @@ The hierarchy (catch ``CartsimError`` to catch them all)::
     ├── ParameterError       a parameter value is outside its allowed range or not finite
     ├── DoseError            a dose targets an unknown or non-dosable state, or is invalid
     ├── SimulationError      the simulation request itself is invalid (times, tolerances)
-    └── ClinicalDataError    clinical inputs are invalid: grading records, response
-                             assessments, NCA samples, survival times (also a ValueError)
+    ├── ClinicalDataError    clinical inputs are invalid: grading records, response
+    │                        assessments, NCA samples, survival times (also a ValueError)
+    ├── FitDataError         a fitting data set (NONMEM/Monolix CSV) is malformed; the message
+    │                        names the row (as in a spreadsheet) and the column (also a ValueError)
+    └── FitError             a fit request is invalid: unknown parameter, bad bounds or error
+                             model (also a ValueError)
 
 Every message names the field, the value, the unit and the allowed range where they apply.
 A patient whose integration fails is *not* an exception: it is flagged in the result's
@@ -56,6 +60,24 @@ class SimulationError(CartsimError):
 
 class ClinicalDataError(CartsimError, ValueError):
     """Clinical data are invalid: a value out of range, a wrong order, an unknown category."""
+
+
+class FitDataError(CartsimError, ValueError):
+    """A fitting data set is malformed: the message names the row, the column, the value and what is allowed."""
+
+    def __init__(self, message: str, *, row: int | None = None, column: str | None = None):
+        self.row = row
+        self.column = column
+        where = ""
+        if row is not None:
+            where = f"row {row}" + (f", column `{column}`" if column is not None else "") + ": "
+        elif column is not None:
+            where = f"column `{column}`: "
+        super().__init__(where + message)
+
+
+class FitError(CartsimError, ValueError):
+    """A fit request is invalid (unknown parameter, bounds, error model, options)."""
 
 
 def did_you_mean(name: str, known: Iterable[str], *, code: bool = False) -> str:
