@@ -19,6 +19,8 @@ from .individual import fit_individual as fit_individual
 from .individual import fit_individuals as fit_individuals
 from .likelihood import ErrorModel as ErrorModel
 from .likelihood import minus_two_log_likelihood as minus_two_log_likelihood
+from .profile import Profile as Profile
+from .profile import profile_likelihood as profile_likelihood
 
 __all__ = [
     "ErrorModel",
@@ -26,10 +28,12 @@ __all__ = [
     "FitOptions",
     "IndividualFit",
     "IndividualFits",
+    "Profile",
     "SimulationSettings",
     "Subject",
     "fit_individual",
     "fit_individuals",
     "minus_two_log_likelihood",
+    "profile_likelihood",
     "read_data",
 ]

@@ -42,25 +42,36 @@ class BatchSimulator:
     settings: SimulationSettings = field(default_factory=SimulationSettings)
 
     def __call__(self, rows: np.ndarray, schedules: Sequence[tuple[Dose, ...]]) -> np.ndarray:
-        """Outputs ``(len(rows), len(outputs), len(times))``; NaN for a patient whose status is not ok."""
+        """Outputs ``(len(rows), len(outputs), len(times))``.
+
+        NaN for a row whose integration status is not ok, and for a row with a value that is
+        not finite or outside the parameter's declared bounds (never simulated).
+        """
         from cartsim._simulate import simulate
 
-        params = {name: rows[:, column] for column, name in enumerate(self.model.parameter_names)}
+        lower = np.array([p.lower for p in self.model.parameters])
+        upper = np.array([p.upper for p in self.model.parameters])
+        valid = np.all(np.isfinite(rows) & (rows >= lower) & (rows <= upper), axis=1)
+        values = np.full((len(rows), len(self.outputs), self.times.size), np.nan)
+        if not valid.any():
+            return values
+        chosen = rows[valid]
+        params = {name: chosen[:, column] for column, name in enumerate(self.model.parameter_names)}
         result = simulate(
             self.model,
             times=self.times,
             params=params,
-            doses=list(schedules),
-            n_patients=len(rows),
+            doses=[s for s, v in zip(schedules, valid, strict=True) if v],
+            n_patients=len(chosen),
             rtol=self.settings.rtol,
             atol=self.settings.atol,
             method=self.settings.method,
             max_steps=self.settings.max_steps,
             hybrid=False,
         )
-        values = np.stack([result[name].values for name in self.outputs], axis=1)
-        failed = result["status"].values != "ok"
-        values[failed] = np.nan
+        simulated = np.stack([result[name].values for name in self.outputs], axis=1)
+        simulated[result["status"].values != "ok"] = np.nan
+        values[valid] = simulated
         return values
 
 

@@ -91,13 +91,18 @@ class SubjectProblem:
                 penalty += ((thetas[:, index] - math.log(parameter.prior_center)) / parameter.prior_sd) ** 2
         return total + penalty, total
 
-    def log_bounds(self, margin: float) -> list[tuple[float | None, float | None]]:
-        """Optimiser bounds on the log scale, moved inwards by ``margin`` (the difference step)."""
-        bounds: list[tuple[float | None, float | None]] = []
+    def log_bounds(self, margin: float, search_factor: float) -> list[tuple[float, float]]:
+        """Optimiser bounds on the log scale, moved inwards by ``margin`` (the difference step).
+
+        A side without a declared bound is searched up to ``search_factor`` times (or
+        1/``search_factor`` of) the initial value.
+        """
+        bounds: list[tuple[float, float]] = []
         for p in self.free:
-            low = math.log(p.lower) + margin if p.lower > 0 else None
-            high = math.log(p.upper) - margin if math.isfinite(p.upper) else None
-            bounds.append((low, high))
+            reach = math.log(search_factor)
+            low = math.log(p.lower) if p.lower > 0 else math.log(p.initial) - reach
+            high = math.log(p.upper) if math.isfinite(p.upper) else math.log(p.initial) + reach
+            bounds.append((low + margin, high - margin))
         return bounds
 
 
@@ -134,7 +139,10 @@ def build_problems(
             value = float(getattr(error_model, field))
             if error_model.estimate and field in error_model.fields:
                 name = f"{output}.error_{field}"
-                free.append(FreeParameter(name, value, 0.0, math.inf))
+                start = float((initial or {}).get(name, value))
+                if not (math.isfinite(start) and start > 0):
+                    raise FitError(f"`initial` of {name!r} must be a positive SD, got {start!r}")
+                free.append(FreeParameter(name, start, 0.0, math.inf))
                 output_slots.append((len(free) - 1, value))
             else:
                 output_slots.append((-1, value))

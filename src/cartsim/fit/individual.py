@@ -29,6 +29,8 @@ from .data import FitData, Subject, SubjectId
 #: integration, a prediction <= 0 on the log scale): large but finite, so the line search
 #: backtracks instead of stopping.
 PENALTY = 1e30
+#: The standard normal 97.5 % quantile (Wald 95 % intervals).
+Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class FitOptions:
     n_starts: int = 1
     seed: int = 0
     start_spread: float = 1.0
+    search_factor: float = 1e4
     max_iterations: int = 500
     ftol: float = 1e-12
     gtol: float = 1e-8
@@ -96,13 +99,15 @@ class IndividualFit:
     def table(self) -> pd.DataFrame:
         """One row per estimated parameter: estimate, SE, RSE %, Wald 95 % interval (log scale)."""
         log_se = np.sqrt(np.diag(self.covariance_log))
+        with np.errstate(over="ignore"):
+            lower, upper = self.estimates * np.exp(-Z95 * log_se), self.estimates * np.exp(Z95 * log_se)
         return pd.DataFrame(
             {
                 "estimate": self.estimates,
                 "standard_error": self.standard_errors,
                 "rse_percent": self.rse_percent,
-                "ci95_lower": self.estimates * np.exp(-1.959963984540054 * log_se),
-                "ci95_upper": self.estimates * np.exp(1.959963984540054 * log_se),
+                "ci95_lower": lower,
+                "ci95_upper": upper,
             },
             index=pd.Index(self.parameters, name="parameter"),
         )
@@ -181,7 +186,7 @@ def fit_individuals(
     simulator = BatchSimulator(resolved, grid, data.outputs, options.simulation)
     positions = [data.subjects.index(s) for s in chosen]
     starts = [start_points(p, options, position) for p, position in zip(problems, positions, strict=True)]
-    tasks = [_optimise_task(p, x0, options) for p, x0s in zip(problems, starts, strict=True) for x0 in x0s]
+    tasks = [optimise_task(p, x0, options) for p, x0s in zip(problems, starts, strict=True) for x0 in x0s]
     results, lock_step = run_lock_step(tasks, simulator)
     best: list[_StartResult] = []
     for index in range(len(problems)):
@@ -218,9 +223,8 @@ def time_grid(subjects: Sequence[Subject]) -> np.ndarray:
 def start_points(problem: SubjectProblem, options: FitOptions, position: int) -> list[np.ndarray]:
     """Log-scale starting vectors: the initial values, then seeded random perturbations."""
     x0 = np.log([p.initial for p in problem.free])
-    bounds = problem.log_bounds(2 * max(options.gradient_step, options.hessian_step))
-    low = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
-    high = np.array([np.inf if b[1] is None else b[1] for b in bounds])
+    bounds = problem.log_bounds(2 * max(options.gradient_step, options.hessian_step), options.search_factor)
+    low, high = np.array(bounds).T
     rng = np.random.default_rng(np.random.SeedSequence(options.seed, spawn_key=(position,)))
     points = [np.clip(x0, low, high)]
     for _ in range(options.n_starts - 1):
@@ -241,7 +245,7 @@ class _StartResult:
     start_objectives: tuple[float, ...] = ()
 
 
-def _optimise_task(problem: SubjectProblem, x0: np.ndarray, options: FitOptions) -> Callable[[Evaluate], object]:
+def optimise_task(problem: SubjectProblem, x0: np.ndarray, options: FitOptions) -> Callable[[Evaluate], object]:
     def task(evaluate: Evaluate) -> _StartResult:
         simulated = [0]
         step = options.gradient_step
@@ -256,7 +260,7 @@ def _optimise_task(problem: SubjectProblem, x0: np.ndarray, options: FitOptions)
                 return PENALTY, np.zeros(theta.size)
             return float(values[0]), gradient_from(values, step)
 
-        bounds = problem.log_bounds(2 * max(options.gradient_step, options.hessian_step))
+        bounds = problem.log_bounds(2 * max(options.gradient_step, options.hessian_step), options.search_factor)
         result = minimize(
             objective_and_gradient,
             x0,
