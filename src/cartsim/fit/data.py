@@ -179,7 +179,7 @@ class _Columns:
         self.rows = rows
         self.cells = cells
         nan = np.full(len(rows), math.nan)
-        self.values = {f: numeric_column(cells, header, f) if f in header.fields else nan for f in header_fields()}
+        self.values = {f: numeric_column(cells, header, f) if f in header.fields else nan for f in header_fields() if f != "id"}
         self.time = self.values["time"]
         self.dv = self.values["dv"]
         self.amt = self.values["amt"]
