@@ -38,7 +38,8 @@ def test_nonmem_doses_cmt_censoring_and_covariates(linear_model: cartsim.Model) 
     assert first.doses == (cartsim.Dose("central", 2.5, 0.0),)
     np.testing.assert_array_equal(first.times, [1, 2, 30])
     np.testing.assert_array_equal(first.censored, [False, False, True])
-    assert first.upper[2] == 0.1 and first.lower[2] == -np.inf
+    assert first.upper[2] == 0.1
+    assert first.lower[2] == -np.inf
     np.testing.assert_array_equal(first.rows, [3, 4, 5])  # spreadsheet rows: header is row 1
     assert second.n_observations == 1  # the MDV=1 row is skipped
     assert data.covariates.loc[2, "WT"] == 55
@@ -53,7 +54,8 @@ def test_monolix_interval_censoring_and_string_ids(stein: cartsim.Model) -> None
     a = data.subject("A")
     np.testing.assert_array_equal(a.times, [0, 7, 180])
     assert a.censored.tolist() == [False, False, True]
-    assert a.upper[2] == 50 and a.lower[2] == 0
+    assert a.upper[2] == 50
+    assert a.lower[2] == 0
     assert data.covariates["sex"].tolist() == ["F", "M"]
 
 

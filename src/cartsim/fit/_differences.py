@@ -46,9 +46,10 @@ def gradient_points(theta: np.ndarray, step: float) -> np.ndarray:
 def gradient_from(values: np.ndarray, step: float) -> np.ndarray:
     """Central differences; one-sided where a neighbour is not finite, 0 where neither is."""
     center, plus, minus = values[0], values[1::2], values[2::2]
-    gradient = (plus - minus) / (2 * step)
-    forward = (plus - center) / step
-    backward = (center - minus) / step
+    with np.errstate(invalid="ignore"):
+        gradient = (plus - minus) / (2 * step)
+        forward = (plus - center) / step
+        backward = (center - minus) / step
     gradient = np.where(np.isfinite(gradient), gradient, np.where(np.isfinite(forward), forward, backward))
     return np.where(np.isfinite(gradient), gradient, 0.0)
 

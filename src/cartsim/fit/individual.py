@@ -246,6 +246,14 @@ class _StartResult:
 
 
 def optimise_task(problem: SubjectProblem, x0: np.ndarray, options: FitOptions) -> Callable[[Evaluate], object]:
+    """A lock-step task: L-BFGS-B from ``x0`` in diagonally scaled log-parameters.
+
+    The variables are scaled by the square root of the objective's curvature at the start
+    (from the same difference points as the first gradient), so that L-BFGS-B's first step,
+    taken with an identity Hessian, is a diagonal Newton step instead of a jump of
+    ``|gradient|`` log units to a bound.
+    """
+
     def task(evaluate: Evaluate) -> _StartResult:
         simulated = [0]
         step = options.gradient_step
@@ -254,26 +262,37 @@ def optimise_task(problem: SubjectProblem, x0: np.ndarray, options: FitOptions) 
             simulated[0] += len(rows)
             return evaluate(rows, doses)
 
-        def objective_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            values, _ = objective_at(problem, gradient_points(theta, step), counted)
+        start_values, _ = objective_at(problem, gradient_points(x0, step), counted)
+        scale = _curvature_scale(start_values, step)
+
+        def objective_and_gradient(scaled: np.ndarray) -> tuple[float, np.ndarray]:
+            values, _ = objective_at(problem, gradient_points(scaled / scale, step), counted)
             if not math.isfinite(values[0]):
-                return PENALTY, np.zeros(theta.size)
-            return float(values[0]), gradient_from(values, step)
+                return PENALTY, np.zeros(scaled.size)
+            return float(values[0]), gradient_from(values, step) / scale
 
         bounds = problem.log_bounds(2 * max(options.gradient_step, options.hessian_step), options.search_factor)
         result = minimize(
             objective_and_gradient,
-            x0,
+            x0 * scale,
             jac=True,
             method="L-BFGS-B",
-            bounds=bounds,
+            bounds=[(low * s, high * s) for (low, high), s in zip(bounds, scale, strict=True)],
             options={"maxiter": options.max_iterations, "ftol": options.ftol, "gtol": options.gtol},
         )
         objective = float(result.fun) if result.fun < PENALTY else math.inf
         converged, message = bool(result.success), str(result.message)
-        return _StartResult(np.asarray(result.x), objective, converged, message, int(result.nfev), simulated[0])
+        theta = np.asarray(result.x) / scale
+        return _StartResult(theta, objective, converged, message, int(result.nfev) + 1, simulated[0])
 
     return task
+
+
+def _curvature_scale(values: np.ndarray, step: float) -> np.ndarray:
+    """sqrt(|d2f/dtheta_i^2|) from the gradient's difference points, 1 where not finite."""
+    with np.errstate(invalid="ignore"):
+        curvature = np.abs(values[1::2] - 2 * values[0] + values[2::2]) / step**2
+    return np.sqrt(np.where(np.isfinite(curvature), np.clip(curvature, 1e-4, 1e12), 1.0))
 
 
 def finish_fits(

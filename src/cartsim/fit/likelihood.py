@@ -125,7 +125,7 @@ def _natural_sd(kind: str, predicted: np.ndarray, additive: np.ndarray, proporti
 
 def log_interval_probability(z_lower: np.ndarray, z_upper: np.ndarray) -> np.ndarray:
     """``ln(Phi(z_upper) - Phi(z_lower))``, accurate far in the tails (``z_lower`` may be -inf)."""
-    log_upper = log_ndtr(z_upper)
-    log_lower = log_ndtr(z_lower)
     with np.errstate(divide="ignore", invalid="ignore"):
+        log_upper = log_ndtr(z_upper)
+        log_lower = log_ndtr(z_lower)
         return np.asarray(log_upper + np.log1p(-np.exp(log_lower - log_upper)))
