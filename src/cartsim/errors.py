@@ -12,8 +12,12 @@ The hierarchy (catch ``CartsimError`` to catch them all)::
     │                        assessments, NCA samples, survival times (also a ValueError)
     ├── FitDataError         a fitting data set (NONMEM/Monolix CSV) is malformed; the message
     │                        names the row (as in a spreadsheet) and the column (also a ValueError)
-    └── FitError             a fit request is invalid: unknown parameter, bad bounds or error
-                             model (also a ValueError)
+    ├── FitError             a fit request is invalid: unknown parameter, bad bounds or error
+    │                        model (also a ValueError)
+    └── ProductError         a product preset request is invalid: unknown product or
+                             indication, a physically impossible dose (also a ValueError)
+
+Warnings: ``LabelWarning`` (a UserWarning) when a dose lies outside the product's label.
 
 Every message names the field, the value, the unit and the allowed range where they apply.
 A patient whose integration fails is *not* an exception: it is flagged in the result's
@@ -78,6 +82,14 @@ class FitDataError(CartsimError, ValueError):
 
 class FitError(CartsimError, ValueError):
     """A fit request is invalid (unknown parameter, bounds, error model, options)."""
+
+
+class ProductError(CartsimError, ValueError):
+    """A product request is invalid: unknown product or indication, impossible dose or covariate."""
+
+
+class LabelWarning(UserWarning):
+    """A dose is possible but outside the product's labelled dose (off-label use)."""
 
 
 def did_you_mean(name: str, known: Iterable[str], *, code: bool = False) -> str:
